@@ -1,0 +1,3 @@
+from seclab.cli import run
+
+run()
