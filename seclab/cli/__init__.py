@@ -65,10 +65,13 @@ def emit_json(data: Any) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    raw = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in raw  # accepted anywhere on the line, not only before the command
+    args = parser.parse_args([a for a in raw if a != "--debug"])
+    args.debug = debug
     if not getattr(args, "func", None):
         parser.print_help()
-        return ExitCode.USAGE if args.command is None and argv not in (None, []) else ExitCode.OK
+        return ExitCode.OK if args.command is None else ExitCode.USAGE
     try:
         code = args.func(args)
         return int(code or 0)

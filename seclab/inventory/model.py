@@ -21,7 +21,8 @@ Conventions (every record is a plain dict in boto3's shape, JSON policy document
 - sagemaker.*: Describe* records (DescribeModel, DescribeEndpointConfig, DescribeEndpoint, DescribeTrainingJob,
   DescribeProcessingJob, DescribeNotebookInstance).
 - logs.log_groups: DescribeLogGroups records; logs.resource_policies: DescribeResourcePolicies records.
-- cloudtrail.trails[i]: DescribeTrails record plus "Status" (GetTrailStatus) and "EventSelectors".
+- cloudtrail.trails[i]: DescribeTrails record plus "Status" (GetTrailStatus) and "EventSelectors";
+  cloudtrail.events: LookupEvents records (the gateway's audit of every call), "CloudTrailEvent" parsed to a dict.
 - ecr.repositories[i]: DescribeRepositories record plus "Policy" (GetRepositoryPolicy, parsed; None if absent).
 - elbv2: DescribeLoadBalancers, DescribeListeners (all LBs), DescribeTargetGroups, DescribeSSLPolicies records.
 - acm.certificates: DescribeCertificate records.
@@ -149,6 +150,9 @@ class Logs:
 @dataclass(frozen=True)
 class CloudTrail:
     trails: tuple[Record, ...] = ()
+    # LookupEvents records (newest first; "CloudTrailEvent" parsed to a dict): the account's recent API activity
+    events: tuple[Record, ...] = ()
+    events_truncated: bool = False
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,598 @@
+"""Collect the inventory: the one place grading reads the simulator.
+
+Why one collector: checks and engines must judge one consistent snapshot, read once, out of the learner's kernel,
+with seclab's admin identity. Each section is read independently; a section that cannot be read is recorded in
+`errors` (never an empty list that would let a check PASS), and the simulator being down is one clear error.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from typing import Any
+from urllib.parse import unquote
+
+import boto3
+from botocore.config import Config
+from botocore.loaders import Loader, create_loader
+from botocore.parsers import ResponseParserError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
+
+from seclab.errors import SimulatorUnavailable
+
+from .model import (
+    Acm,
+    AccountInventory,
+    Bucket,
+    CloudTrail,
+    Ec2,
+    Ecr,
+    Elbv2,
+    IdentityCenter,
+    Iam,
+    Key,
+    Kms,
+    Logs,
+    Organization,
+    OrgInventory,
+    Record,
+    S3,
+    SageMaker,
+)
+
+SessionFactory = Callable[[str], boto3.Session]
+
+MAX_OBJECTS_PER_BUCKET = 500
+MAX_EVENTS = 5000
+_CONFIG = Config(
+    connect_timeout=5,
+    read_timeout=60,
+    retries={"max_attempts": 2, "mode": "standard"},
+    s3={"addressing_style": "path"},
+    max_pool_connections=32,
+)
+_DOWN = (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError)
+_SHARED_LOADER: Loader | None = None
+
+
+def _share_loader(session: boto3.Session) -> None:
+    """Let every session of this process share one model loader: loading a service model (ec2 alone takes ~0.1 s)
+    then happens once per process, not once per account."""
+    global _SHARED_LOADER
+    if _SHARED_LOADER is None:
+        _SHARED_LOADER = create_loader()
+    session._session.register_component("data_loader", _SHARED_LOADER)
+
+
+def _default_factory(account_id: str) -> boto3.Session:
+    from seclab.sim.sessions import admin_session
+
+    return admin_session(account_id)
+
+
+class _Reader:
+    """Clients for one account, created once and shared by the section readers."""
+
+    def __init__(self, session: boto3.Session) -> None:
+        _share_loader(session)
+        self._session = session
+        self._clients: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        self.region = session.region_name or "us-east-1"
+
+    def client(self, service: str) -> Any:
+        with self._lock:
+            if service not in self._clients:
+                self._clients[service] = self._session.client(service, config=_CONFIG)
+            return self._clients[service]
+
+    def pages(self, service: str, operation: str, key: str, **kwargs: Any) -> list[Record]:
+        client = self.client(service)
+        if client.can_paginate(operation):
+            out: list[Record] = []
+            for page in client.get_paginator(operation).paginate(**kwargs):
+                out.extend(page.get(key, []))
+            return out
+        return list(getattr(client, operation)(**kwargs).get(key, []))
+
+
+def _parse_policy(doc: Any) -> Any:
+    """Policy documents arrive as dicts, JSON strings or URL-encoded JSON strings; return a dict (or the raw text
+    when it is not JSON, so an engine can report it as malformed rather than the collector hiding it)."""
+    if doc is None or isinstance(doc, dict):
+        return doc
+    if isinstance(doc, str):
+        for text in (doc, unquote(doc)):
+            try:
+                return json.loads(text)
+            except ValueError:
+                continue
+    return doc
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+# --------------------------------------------------------------------------------------------------- sections
+
+
+def _iam(r: _Reader) -> Iam:
+    iam = r.client("iam")
+    users: list[Record] = []
+    groups: list[Record] = []
+    roles: list[Record] = []
+    local: list[Record] = []
+    paginator = iam.get_paginator("get_account_authorization_details")
+    for page in paginator.paginate(Filter=["User", "Role", "Group", "LocalManagedPolicy"]):
+        users += page.get("UserDetailList", [])
+        groups += page.get("GroupDetailList", [])
+        roles += page.get("RoleDetailList", [])
+        local += page.get("Policies", [])
+
+    def fix_inline(rec: Mapping[str, Any], key: str) -> dict[str, Any]:
+        out = dict(rec)
+        out[key] = [dict(p, PolicyDocument=_parse_policy(p.get("PolicyDocument"))) for p in rec.get(key, [])]
+        return out
+
+    users = [fix_inline(u, "UserPolicyList") for u in users]
+    groups = [fix_inline(g, "GroupPolicyList") for g in groups]
+    roles = [
+        dict(fix_inline(x, "RolePolicyList"), AssumeRolePolicyDocument=_parse_policy(x.get("AssumeRolePolicyDocument")))
+        for x in roles
+    ]
+    policies: dict[str, Record] = {}
+    for p in local:
+        default = next((v for v in p.get("PolicyVersionList", []) if v.get("IsDefaultVersion")), None)
+        policies[p["Arn"]] = dict(p, Document=_parse_policy(default.get("Document")) if default else None)
+    referenced: set[str] = set()
+    for rec in (*users, *groups, *roles):
+        referenced.update(a["PolicyArn"] for a in rec.get("AttachedManagedPolicies", []))
+        boundary = rec.get("PermissionsBoundary") or {}
+        if boundary.get("PermissionsBoundaryArn"):
+            referenced.add(boundary["PermissionsBoundaryArn"])
+    for arn in sorted(referenced - policies.keys()):
+        try:
+            meta = iam.get_policy(PolicyArn=arn)["Policy"]
+            version = iam.get_policy_version(PolicyArn=arn, VersionId=meta["DefaultVersionId"])["PolicyVersion"]
+            policies[arn] = dict(meta, Document=_parse_policy(version.get("Document")))
+        except ClientError as exc:
+            if _code(exc) != "NoSuchEntity":
+                raise
+            policies[arn] = {"Arn": arn, "Missing": True, "Document": None}
+    return Iam(users=tuple(users), groups=tuple(groups), roles=tuple(roles), policies=policies)
+
+
+def _bucket(r: _Reader, name: str) -> Bucket:
+    s3 = r.client("s3")
+
+    def get(call: Callable[[], Any], missing: set[str]) -> Any:
+        try:
+            return call()
+        except ClientError as exc:
+            if _code(exc) in missing:
+                return None
+            raise
+
+    location = get(lambda: s3.get_bucket_location(Bucket=name).get("LocationConstraint"), set()) or "us-east-1"
+    policy = get(lambda: s3.get_bucket_policy(Bucket=name)["Policy"], {"NoSuchBucketPolicy"})
+    enc = get(
+        lambda: s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"],
+        {"ServerSideEncryptionConfigurationNotFoundError"},
+    )
+    pab = get(
+        lambda: s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"],
+        {"NoSuchPublicAccessBlockConfiguration"},
+    )
+    versioning = get(lambda: s3.get_bucket_versioning(Bucket=name).get("Status"), set())
+    ownership = get(
+        lambda: s3.get_bucket_ownership_controls(Bucket=name)["OwnershipControls"]["Rules"][0]["ObjectOwnership"],
+        {"OwnershipControlsNotFoundError"},
+    )
+    logging = get(lambda: s3.get_bucket_logging(Bucket=name).get("LoggingEnabled"), set())
+    objects: list[Record] = []
+    truncated = False
+    listing = s3.list_objects_v2(Bucket=name, MaxKeys=MAX_OBJECTS_PER_BUCKET)
+    truncated = bool(listing.get("IsTruncated"))
+    for obj in listing.get("Contents", []):
+        head = s3.head_object(Bucket=name, Key=obj["Key"])
+        objects.append(
+            {
+                "Key": obj["Key"],
+                "Size": obj.get("Size"),
+                "ETag": obj.get("ETag"),
+                "ServerSideEncryption": head.get("ServerSideEncryption"),
+                "SSEKMSKeyId": head.get("SSEKMSKeyId"),
+                "BucketKeyEnabled": head.get("BucketKeyEnabled"),
+                "LastModified": obj.get("LastModified"),
+            }
+        )
+    return Bucket(
+        name=name,
+        arn=f"arn:aws:s3:::{name}",
+        region=location,
+        policy=_parse_policy(policy),
+        encryption=enc,
+        public_access_block=pab,
+        versioning=versioning,
+        ownership=ownership,
+        logging=logging,
+        objects=tuple(objects),
+        objects_truncated=truncated,
+    )
+
+
+def _s3(r: _Reader) -> S3:
+    names = [b["Name"] for b in r.client("s3").list_buckets().get("Buckets", [])]
+    return S3(buckets=tuple(_bucket(r, n) for n in sorted(names)))
+
+
+def _kms(r: _Reader) -> Kms:
+    kms = r.client("kms")
+    aliases = r.pages("kms", "list_aliases", "Aliases")
+    by_key: dict[str, list[str]] = {}
+    for a in aliases:
+        if a.get("TargetKeyId"):
+            by_key.setdefault(a["TargetKeyId"], []).append(a["AliasName"])
+    keys: list[Key] = []
+    for entry in r.pages("kms", "list_keys", "Keys"):
+        kid = entry["KeyId"]
+        meta = kms.describe_key(KeyId=kid)["KeyMetadata"]
+        try:
+            policy = _parse_policy(kms.get_key_policy(KeyId=kid, PolicyName="default")["Policy"])
+        except ClientError:
+            policy = None
+        try:
+            rotation: bool | None = bool(kms.get_key_rotation_status(KeyId=kid).get("KeyRotationEnabled"))
+        except ClientError:
+            rotation = None
+        try:
+            grants = tuple(kms.list_grants(KeyId=kid).get("Grants", []))
+        except ClientError:
+            grants = ()
+        keys.append(Key(metadata=meta, policy=policy, rotation_enabled=rotation,
+                        aliases=tuple(sorted(by_key.get(kid, []))), grants=grants))
+    return Kms(keys=tuple(keys), aliases=tuple(aliases))
+
+
+def _ec2(r: _Reader) -> Ec2:
+    ec2 = r.client("ec2")
+
+    def tgw_tables() -> list[Record]:
+        tables = []
+        for t in r.pages("ec2", "describe_transit_gateway_route_tables", "TransitGatewayRouteTables"):
+            tid = t["TransitGatewayRouteTableId"]
+            assoc = r.pages("ec2", "get_transit_gateway_route_table_associations", "Associations",
+                            TransitGatewayRouteTableId=tid)
+            props = r.pages("ec2", "get_transit_gateway_route_table_propagations",
+                            "TransitGatewayRouteTablePropagations", TransitGatewayRouteTableId=tid)
+            routes = ec2.search_transit_gateway_routes(
+                TransitGatewayRouteTableId=tid,
+                Filters=[{"Name": "state", "Values": ["active", "blackhole"]}],
+            ).get("Routes", [])
+            tables.append(dict(t, Associations=assoc, Propagations=props, Routes=routes))
+        return tables
+
+    def prefix_lists() -> list[Record]:
+        out = []
+        for pl in r.pages("ec2", "describe_managed_prefix_lists", "PrefixLists"):
+            try:
+                entries = ec2.get_managed_prefix_list_entries(PrefixListId=pl["PrefixListId"]).get("Entries", [])
+            except ClientError:
+                entries = []
+            out.append(dict(pl, Entries=entries))
+        return out
+
+    def endpoints() -> list[Record]:
+        return [dict(e, PolicyDocument=_parse_policy(e.get("PolicyDocument")))
+                for e in r.pages("ec2", "describe_vpc_endpoints", "VpcEndpoints")]
+
+    ebs_default = ec2.get_ebs_encryption_by_default().get("EbsEncryptionByDefault")
+    try:
+        ebs_key = ec2.get_ebs_default_kms_key_id().get("KmsKeyId")
+    except (ClientError, BotoCoreError, ResponseParserError):  # not implemented by the simulator: the AWS default is alias/aws/ebs
+        ebs_key = None
+    return Ec2(
+        vpcs=tuple(r.pages("ec2", "describe_vpcs", "Vpcs")),
+        subnets=tuple(r.pages("ec2", "describe_subnets", "Subnets")),
+        route_tables=tuple(r.pages("ec2", "describe_route_tables", "RouteTables")),
+        internet_gateways=tuple(r.pages("ec2", "describe_internet_gateways", "InternetGateways")),
+        egress_only_internet_gateways=tuple(
+            r.pages("ec2", "describe_egress_only_internet_gateways", "EgressOnlyInternetGateways")),
+        nat_gateways=tuple(r.pages("ec2", "describe_nat_gateways", "NatGateways")),
+        security_groups=tuple(r.pages("ec2", "describe_security_groups", "SecurityGroups")),
+        network_acls=tuple(r.pages("ec2", "describe_network_acls", "NetworkAcls")),
+        network_interfaces=tuple(r.pages("ec2", "describe_network_interfaces", "NetworkInterfaces")),
+        vpc_endpoints=tuple(endpoints()),
+        vpc_peering_connections=tuple(r.pages("ec2", "describe_vpc_peering_connections", "VpcPeeringConnections")),
+        transit_gateways=tuple(r.pages("ec2", "describe_transit_gateways", "TransitGateways")),
+        transit_gateway_attachments=tuple(
+            r.pages("ec2", "describe_transit_gateway_attachments", "TransitGatewayAttachments")),
+        transit_gateway_route_tables=tuple(tgw_tables()),
+        managed_prefix_lists=tuple(prefix_lists()),
+        flow_logs=tuple(r.pages("ec2", "describe_flow_logs", "FlowLogs")),
+        addresses=tuple(ec2.describe_addresses().get("Addresses", [])),
+        ebs_encryption_by_default=ebs_default,
+        ebs_default_kms_key_id=ebs_key,
+    )
+
+
+def _sagemaker(r: _Reader) -> SageMaker:
+    sm = r.client("sagemaker")
+
+    def each(list_op: str, key: str, name_key: str, describe: str, arg: str) -> tuple[Record, ...]:
+        out = []
+        for item in r.pages("sagemaker", list_op, key):
+            rec = getattr(sm, describe)(**{arg: item[name_key]})
+            rec.pop("ResponseMetadata", None)
+            out.append(rec)
+        return tuple(out)
+
+    return SageMaker(
+        models=each("list_models", "Models", "ModelName", "describe_model", "ModelName"),
+        endpoint_configs=each("list_endpoint_configs", "EndpointConfigs", "EndpointConfigName",
+                              "describe_endpoint_config", "EndpointConfigName"),
+        endpoints=each("list_endpoints", "Endpoints", "EndpointName", "describe_endpoint", "EndpointName"),
+        training_jobs=each("list_training_jobs", "TrainingJobSummaries", "TrainingJobName",
+                           "describe_training_job", "TrainingJobName"),
+        processing_jobs=each("list_processing_jobs", "ProcessingJobSummaries", "ProcessingJobName",
+                             "describe_processing_job", "ProcessingJobName"),
+        notebook_instances=each("list_notebook_instances", "NotebookInstances", "NotebookInstanceName",
+                                "describe_notebook_instance", "NotebookInstanceName"),
+    )
+
+
+def _logs(r: _Reader) -> Logs:
+    return Logs(
+        log_groups=tuple(r.pages("logs", "describe_log_groups", "logGroups")),
+        resource_policies=tuple(r.client("logs").describe_resource_policies().get("resourcePolicies", [])),
+    )
+
+
+def _cloudtrail(r: _Reader) -> CloudTrail:
+    ct = r.client("cloudtrail")
+    trails = []
+    for t in ct.describe_trails(includeShadowTrails=False).get("trailList", []):
+        status = ct.get_trail_status(Name=t["TrailARN"])
+        status.pop("ResponseMetadata", None)
+        try:
+            sel = ct.get_event_selectors(TrailName=t["TrailARN"])
+            sel.pop("ResponseMetadata", None)
+        except ClientError:
+            sel = {}
+        trails.append(dict(t, Status=status, EventSelectors=sel))
+    events: list[Record] = []
+    truncated = False
+    token: str | None = None
+    while True:
+        page = ct.lookup_events(MaxResults=50, **({"NextToken": token} if token else {}))
+        for ev in page.get("Events", []):
+            events.append(dict(ev, CloudTrailEvent=_parse_policy(ev.get("CloudTrailEvent"))))
+        token = page.get("NextToken")
+        if not token:
+            break
+        if len(events) >= MAX_EVENTS:
+            truncated = True
+            break
+    return CloudTrail(trails=tuple(trails), events=tuple(events), events_truncated=truncated)
+
+
+def _ecr(r: _Reader) -> Ecr:
+    ecr = r.client("ecr")
+    repos = []
+    for repo in r.pages("ecr", "describe_repositories", "repositories"):
+        try:
+            policy = _parse_policy(ecr.get_repository_policy(repositoryName=repo["repositoryName"])["policyText"])
+        except ClientError as exc:
+            if _code(exc) != "RepositoryPolicyNotFoundException":
+                raise
+            policy = None
+        repos.append(dict(repo, Policy=policy))
+    return Ecr(repositories=tuple(repos))
+
+
+def _elbv2(r: _Reader) -> Elbv2:
+    lbs = r.pages("elbv2", "describe_load_balancers", "LoadBalancers")
+    listeners: list[Record] = []
+    for lb in lbs:
+        listeners += r.pages("elbv2", "describe_listeners", "Listeners", LoadBalancerArn=lb["LoadBalancerArn"])
+    ssl: list[Record] = []
+    if any(lst.get("SslPolicy") for lst in listeners):
+        names = sorted({lst["SslPolicy"] for lst in listeners if lst.get("SslPolicy")})
+        try:
+            ssl = r.client("elbv2").describe_ssl_policies(Names=names).get("SslPolicies", [])
+        except ClientError:
+            ssl = []
+    return Elbv2(
+        load_balancers=tuple(lbs),
+        listeners=tuple(listeners),
+        target_groups=tuple(r.pages("elbv2", "describe_target_groups", "TargetGroups")),
+        ssl_policies=tuple(ssl),
+    )
+
+
+def _acm(r: _Reader) -> Acm:
+    acm = r.client("acm")
+    certs = []
+    for c in r.pages("acm", "list_certificates", "CertificateSummaryList"):
+        certs.append(acm.describe_certificate(CertificateArn=c["CertificateArn"])["Certificate"])
+    return Acm(certificates=tuple(certs))
+
+
+def _organizations(r: _Reader, account_id: str) -> Organization | None:
+    org = r.client("organizations")
+    try:
+        desc = org.describe_organization()["Organization"]
+    except ClientError as exc:
+        if _code(exc) in ("AWSOrganizationsNotInUseException",):
+            return None
+        raise
+    if desc.get("MasterAccountId") != account_id:
+        return None
+    roots = r.pages("organizations", "list_roots", "Roots")
+    ous: list[Record] = []
+    accounts: list[Record] = []
+    queue = [root["Id"] for root in roots]
+    while queue:
+        parent = queue.pop(0)
+        for ou in r.pages("organizations", "list_organizational_units_for_parent", "OrganizationalUnits",
+                          ParentId=parent):
+            ous.append(dict(ou, ParentId=parent))
+            queue.append(ou["Id"])
+        for acct in r.pages("organizations", "list_accounts_for_parent", "Accounts", ParentId=parent):
+            accounts.append(dict(acct, ParentId=parent))
+    policies: list[Record] = []
+    for ptype in ("SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"):
+        try:
+            summaries = r.pages("organizations", "list_policies", "Policies", Filter=ptype)
+        except ClientError:
+            continue
+        for p in summaries:
+            content = org.describe_policy(PolicyId=p["Id"])["Policy"].get("Content")
+            targets = r.pages("organizations", "list_targets_for_policy", "Targets", PolicyId=p["Id"])
+            policies.append(dict(p, Type=ptype, Content=_parse_policy(content), Targets=targets))
+    return Organization(organization=desc, roots=tuple(roots), ous=tuple(ous), accounts=tuple(accounts),
+                        policies=tuple(policies))
+
+
+def _identity_center(r: _Reader, account_id: str) -> IdentityCenter | None:
+    sso = r.client("sso-admin")
+    instances = sso.list_instances().get("Instances", [])
+    mine = [i for i in instances if i.get("OwnerAccountId") in (None, account_id)]
+    if not mine:
+        return None
+    inst = mine[0]
+    arn = inst["InstanceArn"]
+    psets: list[Record] = []
+    assignments: list[Record] = []
+    for ps_arn in r.pages("sso-admin", "list_permission_sets", "PermissionSets", InstanceArn=arn):
+        ps = sso.describe_permission_set(InstanceArn=arn, PermissionSetArn=ps_arn)["PermissionSet"]
+        inline = sso.get_inline_policy_for_permission_set(InstanceArn=arn, PermissionSetArn=ps_arn).get("InlinePolicy")
+        managed = r.pages("sso-admin", "list_managed_policies_in_permission_set", "AttachedManagedPolicies",
+                          InstanceArn=arn, PermissionSetArn=ps_arn)
+        try:
+            cmp = r.pages("sso-admin", "list_customer_managed_policy_references_in_permission_set",
+                          "CustomerManagedPolicyReferences", InstanceArn=arn, PermissionSetArn=ps_arn)
+        except ClientError:
+            cmp = []
+        psets.append(dict(ps, InlinePolicy=_parse_policy(inline) if inline else None,
+                          ManagedPolicies=[m["Arn"] for m in managed], CustomerManagedPolicyReferences=cmp))
+        try:
+            accts = r.pages("sso-admin", "list_accounts_for_provisioned_permission_set", "AccountIds",
+                            InstanceArn=arn, PermissionSetArn=ps_arn)
+        except ClientError:
+            accts = []
+        for acct in accts:
+            assignments += r.pages("sso-admin", "list_account_assignments", "AccountAssignments",
+                                   InstanceArn=arn, AccountId=acct, PermissionSetArn=ps_arn)
+    store = inst.get("IdentityStoreId", "")
+    users: list[Record] = []
+    groups: list[Record] = []
+    if store:
+        try:
+            users = r.pages("identitystore", "list_users", "Users", IdentityStoreId=store)
+            groups = r.pages("identitystore", "list_groups", "Groups", IdentityStoreId=store)
+        except ClientError:
+            pass
+    return IdentityCenter(instance_arn=arn, identity_store_id=store, permission_sets=tuple(psets),
+                          assignments=tuple(assignments), users=tuple(users), groups=tuple(groups))
+
+
+SECTIONS: dict[str, Callable[..., Any]] = {
+    "iam": _iam,
+    "s3": _s3,
+    "kms": _kms,
+    "ec2": _ec2,
+    "sagemaker": _sagemaker,
+    "logs": _logs,
+    "cloudtrail": _cloudtrail,
+    "ecr": _ecr,
+    "elbv2": _elbv2,
+    "acm": _acm,
+}
+
+
+def collect_account(
+    account_id: str,
+    session_factory: SessionFactory | None = None,
+    sections: Iterable[str] | None = None,
+    region: str = "us-east-1",
+) -> AccountInventory:
+    """Read one account. `sections` limits what is read (all by default); unread sections stay empty and are not
+    errors. The simulator being unreachable raises SimulatorUnavailable (the caller cannot grade anything)."""
+    factory = session_factory or _default_factory
+    session = factory(account_id)
+    reader = _Reader(session)
+    reader.region = session.region_name or region
+    wanted = list(sections) if sections is not None else [*SECTIONS, "organizations", "identity_center"]
+    results: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+
+    def run(name: str) -> None:
+        try:
+            if name == "organizations":
+                results[name] = _organizations(reader, account_id)
+            elif name == "identity_center":
+                results[name] = _identity_center(reader, account_id)
+            else:
+                results[name] = SECTIONS[name](reader)
+        except _DOWN as exc:
+            raise SimulatorUnavailable(
+                f"the simulator did not answer while reading {name} ({type(exc).__name__})",
+                "Is it running? Try: seclab sim status (then seclab sim start).",
+            ) from exc
+        except ClientError as exc:
+            err = exc.response.get("Error", {})
+            errors[name] = f"{err.get('Code', 'Error')}: {err.get('Message', '')}".strip()
+        except (BotoCoreError, ResponseParserError) as exc:
+            errors[name] = f"{type(exc).__name__}: {exc}"
+
+    unknown = [n for n in wanted if n not in SECTIONS and n not in ("organizations", "identity_center")]
+    if unknown:
+        raise ValueError(f"unknown inventory sections: {unknown}")
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for fut in [pool.submit(run, n) for n in wanted]:
+            fut.result()
+    inv = AccountInventory(account_id=account_id, region=reader.region, errors=errors)
+    fields = {k: v for k, v in results.items() if k in SECTIONS and v is not None}
+    inv = replace(inv, **fields)
+    if results.get("organizations") is not None:
+        inv = replace(inv, organizations=results["organizations"])
+    if results.get("identity_center") is not None:
+        inv = replace(inv, identity_center=results["identity_center"])
+    return inv
+
+
+def collect_learner(
+    learner: str,
+    session_factory: SessionFactory | None = None,
+    sections: Iterable[str] | None = None,
+    include_members: bool = True,
+) -> OrgInventory:
+    """The learner's home account and, if it runs an organization, every member account it created."""
+    from seclab.sim.registry import get_learner
+
+    record = get_learner(learner)
+    wanted = list(sections) if sections is not None else None
+    if wanted is not None and include_members and "organizations" not in wanted:
+        wanted = [*wanted, "organizations"]  # needed to find the member accounts
+    home = collect_account(record.home_account, session_factory, wanted)
+    members: dict[str, AccountInventory] = {}
+    if include_members:
+        ids: list[str] = [a for a in getattr(record, "accounts", []) if a != record.home_account]
+        if home.organizations is not None:
+            ids += [str(a["Id"]) for a in home.organizations.accounts if str(a["Id"]) != record.home_account]
+        member_sections = [s for s in (wanted if wanted is not None else [*SECTIONS, "identity_center"])
+                           if s != "organizations"]
+        for acct in sorted(set(ids)):
+            members[acct] = collect_account(acct, session_factory, member_sections)
+    return OrgInventory(management=home, members=members)

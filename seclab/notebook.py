@@ -1,0 +1,169 @@
+"""What lab notebooks import: set-up, "check my progress", progressive hints and diagrams.
+
+Why subprocesses: the authoritative grade is computed out of the learner's kernel, by `seclab grade` in its own
+process (isolated mode: nothing in the notebook's folder or environment can be imported into it), from the
+simulator's state. Nothing here trusts kernel variables; patching this module changes only what the learner sees.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from seclab.paths import state_dir
+
+_STATUS_ICON = {"PASS": "✅", "FAIL": "❌", "ERROR": "⚠️", "NOT_APPLICABLE": "➖"}
+
+
+def _learner() -> str:
+    return os.environ.get("SECLAB_LEARNER") or "default"
+
+
+def _seclab(*args: str, timeout: int = 180) -> subprocess.CompletedProcess[str]:
+    """Run the seclab CLI in a fresh, isolated interpreter (python -I: no cwd, no PYTHON* variables)."""
+    cmd = [sys.executable, "-I", "-m", "seclab.cli", *args]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, stdin=subprocess.DEVNULL)
+
+
+def _display(obj: Any) -> None:
+    try:
+        from IPython.display import display
+
+        display(obj)
+    except ImportError:  # outside Jupyter: print the text form
+        print(getattr(obj, "data", obj))
+
+
+def _html(text: str) -> Any:
+    try:
+        from IPython.display import HTML
+
+        return HTML(text)
+    except ImportError:
+        return text
+
+
+def _markdown(text: str) -> Any:
+    try:
+        from IPython.display import Markdown
+
+        return Markdown(text)
+    except ImportError:
+        return text
+
+
+class LabError(RuntimeError):
+    """A seclab command failed; the message is seclab's own one-line explanation."""
+
+
+class Lab:
+    """One lab, for one learner (from $SECLAB_LEARNER, which `seclab env` sets)."""
+
+    def __init__(self, lab_id: str, learner: str | None = None) -> None:
+        self.lab_id = lab_id
+        self.learner = learner or _learner()
+        self.facts: dict[str, Any] = {}
+
+    def _run_json(self, *args: str) -> Any:
+        proc = _seclab(*args, "--learner", self.learner, "--format", "json")
+        try:
+            return json.loads(proc.stdout)
+        except ValueError:
+            detail = (proc.stderr or proc.stdout).strip().splitlines()
+            raise LabError(detail[-1] if detail else f"seclab {' '.join(args)} failed ({proc.returncode})") from None
+
+    def setup(self, show: bool = True) -> dict[str, Any]:
+        """Seed the lab's starting state (safe to run again) and return the scenario facts."""
+        self.facts = dict(self._run_json("lab", "setup", self.lab_id))
+        if show:
+            rows = "".join(f"<tr><td><code>{html.escape(str(k))}</code></td><td><code>{html.escape(str(v))}</code>"
+                           f"</td></tr>" for k, v in sorted(self.facts.items()))
+            _display(_html(f"<b>Your scenario ({html.escape(self.lab_id)}, learner {html.escape(self.learner)})"
+                           f"</b><table>{rows}</table>"))
+        return self.facts
+
+    def report(self) -> dict[str, Any]:
+        """The grader's full JSON report (computed out of this kernel, from the simulator's state)."""
+        data = self._run_json("grade", self.lab_id)
+        if not isinstance(data, dict) or "checks" not in data:
+            raise LabError("the grader returned no report")
+        return data
+
+    def check(self, task: str | None = None, show: bool = True) -> dict[str, Any]:
+        """Check my progress: grade now and show each check's status, message, why and fix."""
+        data = self.report()
+        checks = [c for c in data["checks"] if task is None or c["task"] == task]
+        if show:
+            _display(_html(render_checks(data, checks, task)))
+        return {"score": sum(c["points"] for c in checks), "max_score": sum(c["max_points"] for c in checks),
+                "passed": all(c["status"] == "PASS" for c in checks), "checks": checks}
+
+    def hint(self, task: str) -> str:
+        """Reveal the next hint for a task (each call unlocks one more; they stay unlocked)."""
+        from seclab.grading.labs import get_lab
+
+        lab = get_lab(self.lab_id)
+        hints = next((t.hints for t in lab.tasks if t.id == task), None)
+        if hints is None:
+            raise LabError(f"lab {self.lab_id} has no task {task!r}; tasks: {', '.join(t.id for t in lab.tasks)}")
+        path = state_dir() / "hints" / self.learner / f"{self.lab_id}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        seen = json.loads(path.read_text()) if path.exists() else {}
+        n = min(int(seen.get(task, 0)) + 1, len(hints))
+        seen[task] = n
+        path.write_text(json.dumps(seen))
+        shown = "\n".join(f"{i + 1}. {h}" for i, h in enumerate(hints[:n]))
+        more = "" if n == len(hints) else f"\n\n_(hint {n} of {len(hints)}; run again for the next)_"
+        _display(_markdown(f"**Hints for {task}**\n\n{shown}{more}"))
+        return hints[n - 1] if hints else ""
+
+    def diagram(self, show: bool = True) -> str:
+        """A mermaid diagram of what you built, drawn from the simulator's live state."""
+        proc = _seclab("diagram", self.lab_id, "--learner", self.learner)
+        if proc.returncode != 0:
+            raise LabError((proc.stderr or proc.stdout).strip().splitlines()[-1])
+        text = proc.stdout
+        if show:
+            _display(_markdown(text))
+        return text
+
+
+def render_checks(report: dict[str, Any], checks: list[dict[str, Any]], task: str | None = None) -> str:
+    e = html.escape
+    score = sum(c["points"] for c in checks)
+    total = sum(c["max_points"] for c in checks)
+    head = f"Task {e(task)}" if task else f"Lab {e(report['lab'])}"
+    rows = []
+    for c in checks:
+        status = c["status"]
+        fix = ""
+        if status == "FAIL":
+            fix = (f"<div style='color:#57606a'>Why it matters: {e(c['why'])}</div>"
+                   f"<details><summary>How to fix it</summary><pre>{e(c['remediation'].get('boto3', ''))}</pre>"
+                   f"<pre>{e(c['remediation'].get('cli', ''))}</pre></details>")
+        rows.append(
+            f"<div class='seclab-check' data-status='{status}' style='border:1px solid #d0d7de;border-radius:6px;"
+            f"padding:6px 10px;margin:4px 0'>{_STATUS_ICON.get(status, '')} <b>{e(c['title'])}</b> "
+            f"<span style='color:#57606a'>({c['points']}/{c['max_points']})</span>"
+            f"<div>{e(c['message'])}</div>{fix}</div>"
+        )
+    return (f"<div class='seclab-progress'><b>{head}: {score}/{total} points</b> "
+            f"<span style='color:#57606a'>(graded out of your kernel from the simulator's state)</span>"
+            f"{''.join(rows)}</div>")
+
+
+def check_progress(lab_id: str, task: str | None = None) -> dict[str, Any]:
+    """Shortcut for the notebooks' "check my progress" cells."""
+    return Lab(lab_id).check(task)
+
+
+def lab_dir(lab_id: str) -> Path:
+    from seclab.paths import labs_dir
+
+    return labs_dir() / lab_id
