@@ -1,7 +1,7 @@
 """Grade time vs the inventory fetch alone (target: grading <= 1.5x the fetch), on the orientation lab solved.
 
 Starts its own simulator (private state dir, free port), sets the lab up and solves it for a fresh learner, then
-times N rounds of (a) collect_learner alone and (b) the whole grade (collect + checks + report).
+times N rounds of (a) collect_learner alone (the same sections the lab's checks read) and (b) the whole grade (collect + checks + report).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def free_port() -> int:
 def main() -> int:
     os.environ["SECLAB_STATE_DIR"] = tempfile.mkdtemp(prefix="seclab-bench-grade-")
     from seclab.grading.labs import get_lab, setup_lab, solve_lab
-    from seclab.grading.runner import grade
+    from seclab.grading.runner import grade, sections_for
     from seclab.inventory.collect import collect_learner
     from seclab.sim import control, registry
 
@@ -42,7 +42,7 @@ def main() -> int:
             fetch, full = [], []
             for _ in range(ROUNDS):
                 t = time.perf_counter()
-                collect_learner(learner)
+                collect_learner(learner, sections=sections_for(lab))
                 fetch.append(time.perf_counter() - t)
                 t = time.perf_counter()
                 report = grade(lab, learner)

@@ -123,6 +123,24 @@ class Lab:
         _display(_markdown(f"**Hints for {task}**\n\n{shown}{more}"))
         return hints[n - 1] if hints else ""
 
+    def probe(self, source: dict[str, Any], to: dict[str, Any], port: int, protocol: str = "tcp",
+              show: bool = True) -> dict[str, Any]:
+        """Play one connection through your security groups, NACLs and routes (the network engine, out of this
+        kernel) and write the VPC Flow Log records AWS would write into your flow logs (`seclab net probe`)."""
+        query = json.dumps({"from": source, "to": to, "port": port, "protocol": protocol})
+        data = self._run_json("net", "probe", "--query", query)
+        if not isinstance(data, dict):
+            raise LabError("the probe returned no answer")
+        if show:
+            answer = data.get("answer") or {}
+            written = (data.get("written") or {}).get("written", 0)
+            lines = [f"{data.get('action', '?')}: {json.dumps(source)} -> {json.dumps(to)} on {protocol}/{port}; "
+                     f"{written} flow-log record(s) written"]
+            for b in answer.get("blocked_by", []):
+                lines.append(f"  blocked by {b.get('kind')} {b.get('component')}: {b.get('reason')}")
+            print("\n".join(lines))
+        return data
+
     def diagram(self, show: bool = True) -> str:
         """A mermaid diagram of what you built, drawn from the simulator's live state."""
         proc = _seclab("diagram", self.lab_id, "--learner", self.learner)

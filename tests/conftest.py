@@ -50,7 +50,12 @@ def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimHandle]:
     os.environ["SECLAB_STATE_DIR"] = str(state_dir)
     os.environ["SECLAB_TRAIL_INTERVAL"] = "1"
     info = control.start(port=control.free_port())
-    atexit.register(control.stop)
+
+    def _stop_ours() -> None:  # at exit the environment may point elsewhere: stop only the test simulator
+        os.environ["SECLAB_STATE_DIR"] = str(state_dir)
+        control.stop()
+
+    atexit.register(_stop_ours)
     try:
         yield SimHandle(endpoint=info.endpoint, port=info.port, state_dir=state_dir, pid=info.pid)
     finally:

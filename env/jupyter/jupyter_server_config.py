@@ -13,5 +13,5 @@ c.ServerApp.disable_check_xsrf = False
 c.ServerApp.allow_origin = ""
 c.ServerApp.quit_button = True
 c.LabApp.check_for_updates_class = "jupyterlab.NeverCheckForUpdate"
-c.ContentsManager.hide_globs = ["__pycache__", "*.pyc", ".ipynb_checkpoints", "solution.py", "setup.py",
-                                "make_notebook.py", "*.yaml"]
+# learners see the notebooks and READMEs; the labs' machinery (set-up, reference solutions, helpers) stays out of view
+c.ContentsManager.hide_globs = ["__pycache__", "*.pyc", ".ipynb_checkpoints", "*.py", "*.yaml"]

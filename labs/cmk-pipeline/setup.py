@@ -32,6 +32,7 @@ PROJECTS = ("fraud", "churn", "claims", "triage", "credit", "demand")
 REGION = "us-east-1"
 TRAINING_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
 INFERENCE_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
+IMAGE_REPOSITORY = "arn:aws:ecr:us-east-1:683313688378:repository/sagemaker-xgboost"
 # What a key administrator does (the KMS default key policy's administrators statement, with kms:Create* narrowed
 # to CreateAlias: kms:Create* also matches kms:CreateGrant, which hands out use of the key).
 KEY_ADMIN_ACTIONS = [
@@ -266,9 +267,10 @@ def _roles(ctx: Any, n: dict[str, Any]) -> dict[str, str]:
         {"Sid": "Logs", "Effect": "Allow",
          "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
          "Resource": f"arn:aws:logs:{REGION}:{acct}:log-group:/aws/sagemaker/*"},
+        {"Sid": "EcrLogin", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
         {"Sid": "PullTrainingImage", "Effect": "Allow",
-         "Action": ["ecr:GetAuthorizationToken", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
-                    "ecr:BatchCheckLayerAvailability"], "Resource": "*"},
+         "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
+         "Resource": IMAGE_REPOSITORY},
         {"Sid": "VpcNetworkInterfaces", "Effect": "Allow",
          "Action": ["ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission",
                     "ec2:DeleteNetworkInterface", "ec2:DeleteNetworkInterfacePermission",
@@ -317,15 +319,16 @@ def _roles(ctx: Any, n: dict[str, Any]) -> dict[str, str]:
 
 def _endpoint(ctx: Any, n: dict[str, Any], inference_role_arn: str) -> None:
     sm = ctx.client("sagemaker")
-    if not sm.list_models(NameContains=n["baseline_model"]).get("Models"):
+    # (the simulator ignores NameContains: compare names exactly)
+    if n["baseline_model"] not in {m["ModelName"] for m in sm.list_models(MaxResults=100).get("Models", [])}:
         sm.create_model(ModelName=n["baseline_model"], ExecutionRoleArn=inference_role_arn, PrimaryContainer={
             "Image": INFERENCE_IMAGE, "ModelDataUrl": f"s3://{n['artifact_bucket']}/models/v0/model.tar.gz"})
-    configs = sm.list_endpoint_configs(NameContains=n["baseline_endpoint_config"]).get("EndpointConfigs", [])
+    configs = sm.list_endpoint_configs(MaxResults=100).get("EndpointConfigs", [])
     if not any(c["EndpointConfigName"] == n["baseline_endpoint_config"] for c in configs):
         sm.create_endpoint_config(EndpointConfigName=n["baseline_endpoint_config"], ProductionVariants=[{
             "VariantName": "baseline", "ModelName": n["baseline_model"], "InitialInstanceCount": 1,
             "InstanceType": "ml.m5.large"}])  # no KmsKeyId: the instance volumes get a key AWS owns
-    endpoints = sm.list_endpoints(NameContains=n["endpoint"]).get("Endpoints", [])
+    endpoints = sm.list_endpoints(MaxResults=100).get("Endpoints", [])
     if not any(e["EndpointName"] == n["endpoint"] for e in endpoints):
         sm.create_endpoint(EndpointName=n["endpoint"], EndpointConfigName=n["baseline_endpoint_config"])
 
@@ -352,3 +355,80 @@ def setup(ctx: Any) -> dict[str, Any]:
     facts["perimeter_exempt_arns"] = [roles["steward_role_arn"], n["learner_arn"]]
     facts["objects"] = inventory_of(contents)
     return facts
+
+
+# ------------------------------------------------------------------------------------------------ reset
+
+
+def _quietly(call: Any, *args: Any, **kwargs: Any) -> Any:
+    """One reset step: a resource that is already gone is fine."""
+    try:
+        return call(*args, **kwargs)
+    except ClientError:
+        return None
+
+
+def reset(ctx: Any, facts: dict[str, Any]) -> None:
+    """Undo the learner's work so that set-up (which runs next) rebuilds the brownfield.
+
+    Roles are deleted and re-created by set-up with their brownfield policies; objects are rewritten with SSE-S3
+    and their original bytes. SageMaker training jobs cannot be deleted (no such API): they stay, and the graders
+    judge the latest one, so after a reset the learner's earlier job is still visible until a new one runs.
+    """
+    n = names(ctx.seed, ctx.account_id, ctx.learner)
+    p = n["project"]
+    elb, acm, ct = ctx.client("elbv2"), ctx.client("acm"), ctx.client("cloudtrail")
+    for lb in (_quietly(elb.describe_load_balancers, Names=[n["load_balancer"]]) or {}).get("LoadBalancers", []):
+        for lst in elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]:
+            _quietly(elb.delete_listener, ListenerArn=lst["ListenerArn"])
+        _quietly(elb.delete_load_balancer, LoadBalancerArn=lb["LoadBalancerArn"])
+    for tg in (_quietly(elb.describe_target_groups) or {}).get("TargetGroups", []):
+        if tg["TargetGroupName"].startswith(p):
+            _quietly(elb.delete_target_group, TargetGroupArn=tg["TargetGroupArn"])
+    for cert in acm.list_certificates()["CertificateSummaryList"]:
+        if cert["DomainName"] == n["api_domain"]:
+            _quietly(acm.delete_certificate, CertificateArn=cert["CertificateArn"])
+    if any(t["Name"] == n["trail_name"] for t in ct.describe_trails()["trailList"]):
+        _quietly(ct.stop_logging, Name=n["trail_name"])
+        _quietly(ct.delete_trail, Name=n["trail_name"])
+    kms = ctx.client("kms")
+    for alias in kms.list_aliases()["Aliases"]:
+        if alias["AliasName"] in (n["key_alias"], n["audit_key_alias"]):
+            kms.delete_alias(AliasName=alias["AliasName"])
+            if alias.get("TargetKeyId"):
+                _quietly(kms.schedule_key_deletion, KeyId=alias["TargetKeyId"], PendingWindowInDays=7)
+    sm = ctx.client("sagemaker")
+    _quietly(sm.delete_endpoint, EndpointName=n["endpoint"])
+    for cfg in sm.list_endpoint_configs(MaxResults=100)["EndpointConfigs"]:
+        if cfg["EndpointConfigName"].startswith(p) and cfg["EndpointConfigName"] != n["baseline_endpoint_config"]:
+            _quietly(sm.delete_endpoint_config, EndpointConfigName=cfg["EndpointConfigName"])
+    for model in sm.list_models(MaxResults=100)["Models"]:
+        if model["ModelName"].startswith(p) and model["ModelName"] != n["baseline_model"]:
+            _quietly(sm.delete_model, ModelName=model["ModelName"])
+    s3 = ctx.client("s3")
+    contents = objects(n, ctx.seed)
+    for bucket, items in contents.items():
+        if _quietly(s3.head_bucket, Bucket=bucket) is None:
+            continue  # set-up re-creates it
+        _quietly(s3.delete_bucket_policy, Bucket=bucket)
+        s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+        for obj in s3.list_objects_v2(Bucket=bucket).get("Contents", []):
+            if obj["Key"] not in items:
+                s3.delete_object(Bucket=bucket, Key=obj["Key"])
+        for key, body in items.items():
+            s3.put_object(Bucket=bucket, Key=key, Body=body, ServerSideEncryption="AES256")
+    endpoint = facts.get("s3_endpoint_id")
+    if endpoint:
+        _quietly(ctx.client("ec2").modify_vpc_endpoint, VpcEndpointId=endpoint, PolicyDocument=json.dumps(
+            {"Version": "2008-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*",
+                                                     "Resource": "*"}]}))
+    iam = ctx.client("iam")
+    for role in (n["key_admin_role"], n["training_role"], n["inference_role"], n["steward_role"]):
+        if _quietly(iam.get_role, RoleName=role) is None:
+            continue
+        for att in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]:
+            iam.detach_role_policy(RoleName=role, PolicyArn=att["PolicyArn"])
+        for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
+            iam.delete_role_policy(RoleName=role, PolicyName=name)
+        iam.delete_role(RoleName=role)

@@ -48,28 +48,23 @@ class RolePolicies:
         return str(self.role.get("Arn"))
 
 
+def _policy_label(name: str) -> str:
+    """The engine names policies "role/R: inline P" or by ARN; say it the way the learner thinks of it."""
+    if ": inline " in name:
+        return f"inline policy {name.split(': inline ', 1)[1]}"
+    if name.startswith(AWS_MANAGED_PREFIX):
+        return f"AWS managed policy {name.rsplit('/', 1)[-1]}"
+    if ":policy/" in name:
+        return f"managed policy {name.rsplit('/', 1)[-1]}"
+    return name
+
+
 def role_policies(inv: AccountInventory, role: Record) -> RolePolicies:
-    docs: list[Any] = []
-    names: list[str] = []
-    missing: list[str] = []
-    for p in role.get("RolePolicyList", []) or []:
-        docs.append(p.get("PolicyDocument"))
-        names.append(f"inline policy {p.get('PolicyName')}")
-    for a in role.get("AttachedManagedPolicies", []) or []:
-        rec = inv.iam.policies.get(str(a.get("PolicyArn")))
-        if rec is None or rec.get("Document") is None:
-            missing.append(str(a.get("PolicyArn")))
-            continue
-        docs.append(rec["Document"])
-        kind = "AWS managed policy" if str(a.get("PolicyArn")).startswith(AWS_MANAGED_PREFIX) else "managed policy"
-        names.append(f"{kind} {a.get('PolicyName')}")
-    boundary: list[Any] = []
-    barn = (role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
-    if barn:
-        rec = inv.iam.policies.get(str(barn))
-        if rec is not None and rec.get("Document") is not None:
-            boundary.append(rec["Document"])
-    return RolePolicies(role, PolicySet(identity=docs, boundary=boundary), tuple(names), tuple(missing))
+    """The role's side of a request as the IAM engine loads it (inline, attached managed, boundary, SCPs)."""
+    from seclab.engines.iam import load_principal
+
+    pp = load_principal(inv, str(role["Arn"]))
+    return RolePolicies(role, pp.policy_set(), tuple(_policy_label(p.name) for p in pp.identity), pp.missing)
 
 
 @dataclass(frozen=True)
@@ -167,10 +162,6 @@ class Chain:
     config: Record | None
     models: tuple[Record, ...]
     missing: tuple[str, ...]  # what the chain references but the inventory does not hold
-
-    @property
-    def complete(self) -> bool:
-        return self.endpoint is not None and self.config is not None and bool(self.models) and not self.missing
 
 
 def chain(inv: AccountInventory, facts: Mapping[str, Any]) -> Chain:

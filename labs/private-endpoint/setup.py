@@ -365,16 +365,16 @@ def reset(ctx: Any, facts: dict[str, Any]) -> None:
         if m["ModelName"].startswith(facts["prefix"]):
             quiet(sm.delete_model, ModelName=m["ModelName"])
     vpc = [{"Name": "vpc-id", "Values": [facts["vpc_id"]]}]
-    ids = [e["VpcEndpointId"] for e in ec2.describe_vpc_endpoints(Filters=vpc)["VpcEndpoints"]]
-    if ids:
-        quiet(ec2.delete_vpc_endpoints, VpcEndpointIds=ids)
+    for e in ec2.describe_vpc_endpoints(Filters=vpc)["VpcEndpoints"]:
+        if str(e.get("State", "")).lower() not in ("deleted", "deleting"):
+            quiet(ec2.delete_vpc_endpoints, VpcEndpointIds=[e["VpcEndpointId"]])
     flows = [fl["FlowLogId"] for fl in ec2.describe_flow_logs()["FlowLogs"] if fl.get("ResourceId") in (
         facts["vpc_id"], facts["app_subnet_id"], *facts["model_subnet_ids"])]
     if flows:
         quiet(ec2.delete_flow_logs, FlowLogIds=flows)
     for t in ct.describe_trails()["trailList"]:
         if t.get("S3BucketName") == facts["audit_bucket"]:
-            quiet(ct.delete_trail, Name=t["TrailARN"])
+            quiet(ct.delete_trail, Name=t["Name"])  # the simulator ignores deletion by ARN
     for g in logs.describe_log_groups(logGroupNamePrefix=facts["flow_log_group"])["logGroups"]:
         quiet(logs.delete_log_group, logGroupName=g["logGroupName"])
     keep_groups = {facts["app_security_group_id"], facts["legacy_security_group_id"]}

@@ -100,6 +100,25 @@ def probe(ctx: Any, f: dict[str, Any], source: dict[str, Any], port: int) -> Any
     return result
 
 
+def invoke_as_app(ctx: Any, f: dict[str, Any]) -> bytes:
+    """Call the endpoint the way the application does: as a session of its role, through the runtime API.
+
+    On AWS only EC2 and Lambda could assume the app's role (its trust policy); the simulator does not enforce trust
+    policies, which lets the lab borrow the role to test. InvokeEndpoint is a CloudTrail data event."""
+    import boto3
+
+    from seclab.sim import control
+
+    creds = ctx.client("sts").assume_role(RoleArn=f["app_role_arn"], RoleSessionName="connectivity-test")
+    c = creds["Credentials"]
+    runtime = boto3.client("sagemaker-runtime", region_name=f["region"], endpoint_url=control.current_endpoint(),
+                           aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretAccessKey"],
+                           aws_session_token=c["SessionToken"])
+    answer = runtime.invoke_endpoint(EndpointName=f["endpoint_name"], ContentType="application/json",
+                                     Body=json.dumps({"image_s3_uri": "s3://incoming/cat.jpg"}))
+    return bytes(answer["Body"].read())
+
+
 # ------------------------------------------------------------------------------------------------ the four steps
 
 
@@ -168,7 +187,8 @@ def step3_private_connectivity(ctx: Any, f: dict[str, Any], route_tables: list[s
                         PolicyDocument=json.dumps(app_invoke_policy(f)))
 
 
-def step4_verification(ctx: Any, f: dict[str, Any], probes: bool = True, review: bool = True) -> None:
+def step4_verification(ctx: Any, f: dict[str, Any], probes: bool = True, read_flow_logs: bool = True,
+                       review_trail: bool = True) -> None:
     ec2, logs, ct = ctx.client("ec2"), ctx.client("logs"), ctx.client("cloudtrail")
     groups = logs.describe_log_groups(logGroupNamePrefix=f["flow_log_group"])["logGroups"]
     if not any(g["logGroupName"] == f["flow_log_group"] for g in groups):
@@ -187,11 +207,13 @@ def step4_verification(ctx: Any, f: dict[str, Any], probes: bool = True, review:
         "DataResources": [{"Type": "AWS::S3::Object",
                            "Values": [f"arn:aws:s3:::{f['model_bucket']}/{f['model_prefix']}/"]}]}])
     ct.start_logging(Name=f["trail_name"])
+    invoke_as_app(ctx, f)
     if probes:
         probe(ctx, f, {"subnet": f["app_subnet_id"], "security_groups": [f["app_security_group_id"]]}, f["port"])
         probe(ctx, f, {"subnet": f["public_subnet_id"]}, f["port"])
-    if review:
+    if read_flow_logs:
         logs.filter_log_events(logGroupName=f["flow_log_group"], filterPattern="REJECT")
+    if review_trail:
         ct.lookup_events(MaxResults=50)
 
 

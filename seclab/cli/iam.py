@@ -20,11 +20,12 @@ def _open(path: str) -> TextIO:
     try:
         return open(path, encoding="utf-8")  # noqa: SIM115 - closed by the caller
     except FileNotFoundError:
-        raise InputError(f"no such file: {path}", "Give a JSON-lines file of cases, or '-' for standard input.")
+        raise InputError(f"no such file: {path}",
+                         "Give a JSON-lines file of cases, or '-' for standard input.") from None
     except IsADirectoryError:
-        raise InputError(f"{path} is a directory", "Give a JSON-lines file of cases.")
+        raise InputError(f"{path} is a directory", "Give a JSON-lines file of cases.") from None
     except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror}", "Check the path and its permissions.")
+        raise InputError(f"cannot read {path}: {exc.strerror}", "Check the path and its permissions.") from None
 
 
 def _text_line(result: dict[str, Any]) -> str:
@@ -53,7 +54,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
                 else:
                     sys.stdout.write(json.dumps(out) + "\n")
         except UnicodeDecodeError as exc:
-            raise InputError(f"{args.cases} is not UTF-8 text ({exc.reason})", "Save the cases as UTF-8 JSON lines.")
+            raise InputError(f"{args.cases} is not UTF-8 text ({exc.reason})",
+                             "Save the cases as UTF-8 JSON lines.") from None
     finally:
         if stream is not sys.stdin:
             stream.close()

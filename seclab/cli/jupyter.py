@@ -19,8 +19,7 @@ def cmd_jupyter(args: argparse.Namespace) -> int:
     if not control.status().running:
         control.start()
     learner = args.learner or os.environ.get("SECLAB_LEARNER") or "default"
-    env = dict(os.environ)
-    env.update(sessions.learner_env(learner))
+    env = sessions.scrubbed_environ(learner)  # real AWS variables removed, the learner's simulator ones set
     env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
     token = secrets.token_urlsafe(24)
     jupyter = shutil.which("jupyter", path=os.path.dirname(sys.executable)) or shutil.which("jupyter")
@@ -34,6 +33,12 @@ def cmd_jupyter(args: argparse.Namespace) -> int:
            "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}"]
     if args.no_browser:
         cmd.append("--no-browser")
+    if args.ip:
+        cmd.append(f"--ServerApp.ip={args.ip}")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        # containers and CI machines often run as root; JupyterLab refuses that unless told
+        print("seclab: running as root; JupyterLab is started with allow_root.", file=sys.stderr, flush=True)
+        cmd.append("--ServerApp.allow_root=True")
     os.execve(jupyter, cmd, env)
     return 0  # not reached
 
@@ -43,4 +48,5 @@ def register(sub: Any) -> None:
     p.add_argument("--learner", default=None)
     p.add_argument("--port", type=int, default=8888)
     p.add_argument("--no-browser", action="store_true", help="print the URL only (the default on headless machines)")
+    p.add_argument("--ip", default=None, help="listen address (default 127.0.0.1; containers use 0.0.0.0)")
     p.set_defaults(func=cmd_jupyter)

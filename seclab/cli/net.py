@@ -10,7 +10,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from seclab.errors import InputError, NotFound
 
@@ -49,8 +50,7 @@ def _with_inventory(args: argparse.Namespace, fn: Callable[[Any], Any]) -> Any:
     inventory = collect.collect_account(account, sections=SECTIONS)
     many = len(learner.accounts) > 1
     if many and model_of(inventory).foreign_vpcs:
-        inventory = collect.collect_learner(learner.name, sections=SECTIONS)
-        return fn(inventory)
+        return fn(collect.collect_learner(learner.name, sections=SECTIONS))
     try:
         return fn(inventory)
     except NotFound:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import re
 import string
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -86,9 +87,11 @@ def _load_module(check_id: str, path: Path) -> ModuleType:
     if spec is None or spec.loader is None:
         raise InputError(f"{path}: cannot be loaded as a Python module", "Check the file.")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # registered before running: dataclasses look their module up
     try:
         spec.loader.exec_module(module)
     except Exception as exc:  # noqa: BLE001 - a broken check is one clear error naming it
+        del sys.modules[spec.name]
         raise InputError(f"{path}: cannot be loaded ({type(exc).__name__}: {exc})", "Fix the check's code.") from exc
     return module
 
@@ -148,6 +151,23 @@ def load_check(folder: Path) -> CheckSpec:
 
 
 _CACHE: dict[Path, dict[str, CheckSpec]] = {}
+_LIBS: dict[Path, ModuleType] = {}
+
+
+def check_library(name: str, root: Path | None = None) -> ModuleType:
+    """A helper module shared by several checks: graders/_lib/<name>.py, loaded once by path under a private name.
+
+    Why: checks of one lab share derived facts (e.g. "the endpoint's model, subnets and security groups"); keeping
+    that in one module avoids each check re-deriving it, and loading by path keeps graders/ out of sys.path.
+    """
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+        raise InputError(f"bad check library name {name!r}", "Use a snake_case module name under graders/_lib/.")
+    path = ((root or graders_dir()) / "_lib" / f"{name}.py").resolve()
+    if path not in _LIBS:
+        if not path.exists():
+            raise InputError(f"no check library {path}", "Create it or fix the name.")
+        _LIBS[path] = _load_module(f"_lib_{name}", path)
+    return _LIBS[path]
 
 
 def all_checks(root: Path | None = None) -> dict[str, CheckSpec]:

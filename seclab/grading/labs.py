@@ -13,6 +13,7 @@ import importlib.util
 import json
 import os
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,7 +79,12 @@ class Lab:
         if spec is None or spec.loader is None:
             raise InputError(f"{path}: cannot be loaded", "")
         module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
+        sys.modules[spec.name] = module  # registered before running: dataclasses look their module up
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            sys.modules.pop(spec.name, None)
+            raise
         return module
 
 
@@ -204,7 +210,25 @@ def _limit_services(lab: Lab, learner: str) -> None:
 
     setter = getattr(registry, "set_allowed_services", None)
     if setter is not None:
-        setter(learner, sorted({*lab.services, *ALWAYS_ALLOWED}))
+        setter(learner, sorted(_with_aliases({*lab.services, *ALWAYS_ALLOWED})))
+
+
+def _with_aliases(services: set[str]) -> set[str]:
+    """Add each service's signing name and siblings sharing it (elbv2 and elb both sign as elasticloadbalancing),
+    so a lab that lists boto3 client names allows exactly those APIs however the gateway names them."""
+    import botocore.session
+
+    session = botocore.session.get_session()
+    out = set(services)
+    for name in services:
+        try:
+            model = session.get_service_model(name)
+        except Exception:  # noqa: BLE001 - an unknown name stays as written; the gateway refuses it
+            continue
+        out.add(model.signing_name)
+        if model.signing_name == "elasticloadbalancing":
+            out.update({"elb", "elbv2"})
+    return out
 
 
 def setup_lab(lab: Lab, learner: str) -> dict[str, Any]:

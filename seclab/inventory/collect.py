@@ -53,6 +53,7 @@ SessionFactory = Callable[[str], boto3.Session]
 
 MAX_OBJECTS_PER_BUCKET = 500
 MAX_EVENTS = 5000
+MAX_LOG_EVENTS = 5000
 _CONFIG = Config(
     connect_timeout=5,
     read_timeout=60,
@@ -296,34 +297,41 @@ def _ec2(r: _Reader) -> Ec2:
         return [dict(e, PolicyDocument=_parse_policy(e.get("PolicyDocument")))
                 for e in r.pages("ec2", "describe_vpc_endpoints", "VpcEndpoints")]
 
-    ebs_default = ec2.get_ebs_encryption_by_default().get("EbsEncryptionByDefault")
-    try:
-        ebs_key = ec2.get_ebs_default_kms_key_id().get("KmsKeyId")
-    except (ClientError, BotoCoreError, ResponseParserError):  # not implemented by the simulator: the AWS default is alias/aws/ebs
-        ebs_key = None
-    return Ec2(
-        vpcs=tuple(r.pages("ec2", "describe_vpcs", "Vpcs")),
-        subnets=tuple(r.pages("ec2", "describe_subnets", "Subnets")),
-        route_tables=tuple(r.pages("ec2", "describe_route_tables", "RouteTables")),
-        internet_gateways=tuple(r.pages("ec2", "describe_internet_gateways", "InternetGateways")),
-        egress_only_internet_gateways=tuple(
-            r.pages("ec2", "describe_egress_only_internet_gateways", "EgressOnlyInternetGateways")),
-        nat_gateways=tuple(r.pages("ec2", "describe_nat_gateways", "NatGateways")),
-        security_groups=tuple(r.pages("ec2", "describe_security_groups", "SecurityGroups")),
-        network_acls=tuple(r.pages("ec2", "describe_network_acls", "NetworkAcls")),
-        network_interfaces=tuple(r.pages("ec2", "describe_network_interfaces", "NetworkInterfaces")),
-        vpc_endpoints=tuple(endpoints()),
-        vpc_peering_connections=tuple(r.pages("ec2", "describe_vpc_peering_connections", "VpcPeeringConnections")),
-        transit_gateways=tuple(r.pages("ec2", "describe_transit_gateways", "TransitGateways")),
-        transit_gateway_attachments=tuple(
-            r.pages("ec2", "describe_transit_gateway_attachments", "TransitGatewayAttachments")),
-        transit_gateway_route_tables=tuple(tgw_tables()),
-        managed_prefix_lists=tuple(prefix_lists()),
-        flow_logs=tuple(r.pages("ec2", "describe_flow_logs", "FlowLogs")),
-        addresses=tuple(ec2.describe_addresses().get("Addresses", [])),
-        ebs_encryption_by_default=ebs_default,
-        ebs_default_kms_key_id=ebs_key,
-    )
+    def ebs_key() -> str | None:
+        try:
+            return ec2.get_ebs_default_kms_key_id().get("KmsKeyId")
+        except (ClientError, BotoCoreError, ResponseParserError):  # not implemented by the simulator
+            return None  # AWS's default is then alias/aws/ebs
+
+    calls: dict[str, Callable[[], Any]] = {
+        "vpcs": lambda: r.pages("ec2", "describe_vpcs", "Vpcs"),
+        "subnets": lambda: r.pages("ec2", "describe_subnets", "Subnets"),
+        "route_tables": lambda: r.pages("ec2", "describe_route_tables", "RouteTables"),
+        "internet_gateways": lambda: r.pages("ec2", "describe_internet_gateways", "InternetGateways"),
+        "egress_only_internet_gateways": lambda: r.pages(
+            "ec2", "describe_egress_only_internet_gateways", "EgressOnlyInternetGateways"),
+        "nat_gateways": lambda: r.pages("ec2", "describe_nat_gateways", "NatGateways"),
+        "security_groups": lambda: r.pages("ec2", "describe_security_groups", "SecurityGroups"),
+        "network_acls": lambda: r.pages("ec2", "describe_network_acls", "NetworkAcls"),
+        "network_interfaces": lambda: r.pages("ec2", "describe_network_interfaces", "NetworkInterfaces"),
+        "vpc_endpoints": endpoints,
+        "vpc_peering_connections": lambda: r.pages("ec2", "describe_vpc_peering_connections",
+                                                   "VpcPeeringConnections"),
+        "transit_gateways": lambda: r.pages("ec2", "describe_transit_gateways", "TransitGateways"),
+        "transit_gateway_attachments": lambda: r.pages("ec2", "describe_transit_gateway_attachments",
+                                                       "TransitGatewayAttachments"),
+        "transit_gateway_route_tables": tgw_tables,
+        "managed_prefix_lists": prefix_lists,
+        "flow_logs": lambda: r.pages("ec2", "describe_flow_logs", "FlowLogs"),
+        "addresses": lambda: ec2.describe_addresses().get("Addresses", []),
+        "ebs_encryption_by_default": lambda: ec2.get_ebs_encryption_by_default().get("EbsEncryptionByDefault"),
+        "ebs_default_kms_key_id": ebs_key,
+    }
+    # the describe calls are independent: overlapping them hides the client-side parsing of large EC2 answers
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        futures = {name: pool.submit(fn) for name, fn in calls.items()}
+        got = {name: fut.result() for name, fut in futures.items()}
+    return Ec2(**{name: (tuple(v) if isinstance(v, list) else v) for name, v in got.items()})
 
 
 def _sagemaker(r: _Reader) -> SageMaker:
@@ -352,9 +360,26 @@ def _sagemaker(r: _Reader) -> SageMaker:
 
 
 def _logs(r: _Reader) -> Logs:
+    logs = r.client("logs")
+    groups = r.pages("logs", "describe_log_groups", "logGroups")
+    events: dict[str, tuple[Record, ...]] = {}
+    for g in groups:
+        if not g.get("storedBytes") and not logs.describe_log_streams(
+                logGroupName=g["logGroupName"], limit=1).get("logStreams"):
+            continue
+        got: list[Record] = []
+        kwargs: dict[str, Any] = {"logGroupName": g["logGroupName"], "limit": 1000}
+        while len(got) < MAX_LOG_EVENTS:
+            page = logs.filter_log_events(**kwargs)
+            got.extend(page.get("events", []))
+            if not page.get("nextToken"):
+                break
+            kwargs["nextToken"] = page["nextToken"]
+        events[g["logGroupName"]] = tuple(got[:MAX_LOG_EVENTS])
     return Logs(
-        log_groups=tuple(r.pages("logs", "describe_log_groups", "logGroups")),
-        resource_policies=tuple(r.client("logs").describe_resource_policies().get("resourcePolicies", [])),
+        log_groups=tuple(groups),
+        resource_policies=tuple(logs.describe_resource_policies().get("resourcePolicies", [])),
+        events=events,
     )
 
 

@@ -20,7 +20,8 @@ Conventions (every record is a plain dict in boto3's shape, JSON policy document
 - kms.keys[i]: a Key record (below); kms.aliases: ListAliases records (AWS managed aliases included).
 - sagemaker.*: Describe* records (DescribeModel, DescribeEndpointConfig, DescribeEndpoint, DescribeTrainingJob,
   DescribeProcessingJob, DescribeNotebookInstance).
-- logs.log_groups: DescribeLogGroups records; logs.resource_policies: DescribeResourcePolicies records.
+- logs.log_groups: DescribeLogGroups records; logs.resource_policies: DescribeResourcePolicies records;
+  logs.events: log group name -> FilterLogEvents records.
 - cloudtrail.trails[i]: DescribeTrails record plus "Status" (GetTrailStatus) and "EventSelectors";
   cloudtrail.events: LookupEvents records (the gateway's audit of every call), "CloudTrailEvent" parsed to a dict.
 - ecr.repositories[i]: DescribeRepositories record plus "Policy" (GetRepositoryPolicy, parsed; None if absent).
@@ -145,6 +146,9 @@ class SageMaker:
 class Logs:
     log_groups: tuple[Record, ...] = ()
     resource_policies: tuple[Record, ...] = ()
+    # log group name -> FilterLogEvents records (oldest first, at most MAX_LOG_EVENTS per group): the evidence a
+    # learner would read, e.g. VPC flow-log records
+    events: Mapping[str, tuple[Record, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

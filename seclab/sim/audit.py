@@ -15,7 +15,6 @@ learners.
 from __future__ import annotations
 
 import base64
-import calendar
 import datetime as dt
 import gzip
 import hashlib
@@ -175,8 +174,9 @@ class AuditLog:
 
     # ---------------------------------------------------------------- LookupEvents
 
-    def lookup(self, account: str, params: dict[str, Any]) -> dict[str, Any]:
-        """The LookupEvents answer for `account` (ValueError with an AWS error code prefix on bad input)."""
+    def lookup(self, account: str, params: dict[str, Any], region: str | None = None) -> dict[str, Any]:
+        """The LookupEvents answer for `account` in `region` (CloudTrail's event history is regional; calls to
+        global services are filed under us-east-1). ValueError with an AWS error code prefix on bad input."""
         attrs = params.get("LookupAttributes") or []
         if not isinstance(attrs, list) or len(attrs) > 1:
             raise ValueError("InvalidLookupAttributesException:You can specify only one lookup attribute.")
@@ -209,6 +209,8 @@ class AuditLog:
         matched: list[Stored] = []
         for stored in reversed(events):
             if stored.admin or not stored.management:
+                continue
+            if region is not None and stored.event.get("awsRegion") != region:
                 continue
             when = stored.event.get("_ts", 0.0)
             if start is not None and when < start:
@@ -443,7 +445,8 @@ class TrailDelivery:
     def _deliver(self, account: str, region: str, trail: Any) -> int:
         files = 0
         started = getattr(trail.status, "started", None)
-        since = calendar.timegm(started.utctimetuple()) - 1 if isinstance(started, dt.datetime) else 0.0
+        since = (started.replace(tzinfo=dt.timezone.utc).timestamp() if isinstance(started, dt.datetime)
+                 and started.tzinfo is None else started.timestamp() if isinstance(started, dt.datetime) else 0.0)
         for source in self._sources(account, trail):
             cursor = f"{account}|{region}|{trail.trail_name}|{source}"
             start = self.delivered.get(cursor)

@@ -244,7 +244,6 @@ def start(port: int | None = None, fresh: bool = False) -> SimInfo:
         record["pid"] = proc.pid
         state.write_private(state.server_file(), json.dumps(record))
         deadline = time.monotonic() + _ready_timeout()
-        delay = 0.01
         while True:
             answer = _is_ours(record, timeout=2.0)
             if answer is not None and answer.get("ready"):
@@ -259,8 +258,7 @@ def start(port: int | None = None, fresh: bool = False) -> SimInfo:
             if time.monotonic() > deadline:
                 _terminate(proc.pid)
                 raise SimulatorUnavailable("the simulator did not become ready in time", f"See {state.log_file()}")
-            time.sleep(delay)
-            delay = min(delay * 1.5, 0.1)
+            time.sleep(0.01)
 
 
 def _terminate(pid: int, grace: float = 10.0) -> None:

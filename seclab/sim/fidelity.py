@@ -22,6 +22,8 @@ does not, the patch can go).
 
 from __future__ import annotations
 
+import importlib.abc
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -75,37 +77,43 @@ def _patch_sagemaker() -> None:
 
 
 def _patch_s3_policy() -> None:
-    from moto.iam.access_control import PermissionResult
     from moto.s3 import models as s3_models
 
     ORIGINALS["s3.FakeBucket.get_permission"] = s3_models.FakeBucket.get_permission
 
     def get_permission(self: Any, action: str, resource: str) -> Any:
+        from moto.iam.access_control import PermissionResult  # here: moto.iam imports moto.s3 while loading
+
         return PermissionResult.NEUTRAL
 
     s3_models.FakeBucket.get_permission = get_permission  # type: ignore[method-assign]
 
 
-def _patch_kms_sts_randomness() -> None:
+def _patch_kms() -> None:
     from moto.kms import models as kms_models
     from moto.kms import utils as kms_utils
-    from moto.sts import models as sts_models
-    from moto.sts import utils as sts_utils
 
     ORIGINALS["kms.generate_master_key"] = kms_models.generate_master_key
-    ORIGINALS["sts.random_session_token"] = sts_models.random_session_token
 
     def generate_master_key() -> bytes:
         return _random().getrandbits(8 * kms_utils.MASTER_KEY_LEN).to_bytes(kms_utils.MASTER_KEY_LEN, "big")
 
-    def random_session_token() -> str:
-        import base64
+    kms_models.generate_master_key = generate_master_key
 
+
+def _patch_sts() -> None:
+    import base64
+
+    from moto.sts import models as sts_models
+    from moto.sts import utils as sts_utils
+
+    ORIGINALS["sts.random_session_token"] = sts_models.random_session_token
+
+    def random_session_token() -> str:
         raw = _random().getrandbits(8 * 266).to_bytes(266, "big")
         prefix = sts_utils.SESSION_TOKEN_PREFIX
         return prefix + base64.b64encode(raw)[len(prefix) :].decode()
 
-    kms_models.generate_master_key = generate_master_key
     sts_models.random_session_token = random_session_token
 
 
@@ -182,17 +190,65 @@ _apply_lock = threading.RLock()
 _cfn_patched = False
 
 
+class _PostImportPatcher(importlib.abc.MetaPathFinder):
+    """Runs a patch right after a moto module is first imported.
+
+    Why: importing moto's sagemaker/kms/sts modules up front costs ~0.2 s of start-up that a bare moto_server
+    does not pay (it imports service modules on first use); patching at import keeps both the start-up budget and
+    the guarantee that no request ever sees an unpatched module.
+    """
+
+    def __init__(self, hooks: dict[str, list[Callable[[], None]]]) -> None:
+        self.hooks = hooks
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
+        if fullname not in self.hooks:
+            return None
+        for finder in sys.meta_path:
+            if finder is self:
+                continue
+            spec = finder.find_spec(fullname, path, target) if hasattr(finder, "find_spec") else None
+            if spec is not None and spec.loader is not None:
+                loader = spec.loader
+                original_exec = loader.exec_module  # type: ignore[union-attr]
+                hooks = self.hooks.pop(fullname)
+
+                def exec_module(module: Any, _orig: Any = original_exec, _hooks: Any = hooks) -> None:
+                    _orig(module)
+                    for hook in _hooks:
+                        hook()
+
+                loader.exec_module = exec_module  # type: ignore[method-assign, union-attr]
+                return spec
+        return None
+
+
+def _when_imported(hooks: dict[str, list[Callable[[], None]]]) -> None:
+    """Run each hook now if its module is loaded, else right after it is imported."""
+    pending: dict[str, list[Callable[[], None]]] = {}
+    for module, fns in hooks.items():
+        if module in sys.modules:
+            for fn in fns:
+                fn()
+        else:
+            pending[module] = fns
+    if pending:
+        sys.meta_path.insert(0, _PostImportPatcher(pending))
+
+
 def apply(seed: int) -> None:
-    """Apply every patch (idempotent) and seed moto's random with `seed`."""
+    """Apply every patch (idempotent; service modules are patched as they are imported) and seed moto's random."""
     global _applied, _seed
     with _apply_lock:
         _seed = seed
         if not _applied:
-            _patch_sagemaker()
-            _patch_s3_policy()
-            _patch_kms_sts_randomness()
             _patch_backend_creation()
-            _patch_s3_cross_account()
             _patch_docker()
+            _when_imported({
+                "moto.sagemaker.responses": [_patch_sagemaker],
+                "moto.s3.models": [_patch_s3_policy, _patch_s3_cross_account],
+                "moto.kms.models": [_patch_kms],
+                "moto.sts.models": [_patch_sts],
+            })
             _applied = True
         _random().seed(seed)

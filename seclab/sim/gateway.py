@@ -37,7 +37,7 @@ from urllib.parse import parse_qs, unquote_plus
 from xml.sax.saxutils import escape
 
 from seclab.sim import audit as audit_mod
-from seclab.sim import cfn, fidelity, operations, registry, sigv4, state
+from seclab.sim import fidelity, operations, registry, sigv4, state
 from seclab.sim.journal import PRESERVED_KEY, Journal
 
 StartResponse = Callable[..., Any]
@@ -50,6 +50,8 @@ _ROLE_ARN_ACCOUNT = re.compile(r"^arn:aws[\w-]*:iam::(\d{12}):role/")
 _XML_TAG = re.compile(r"<(\w+)>([^<]*)</\1>")
 _CODE_XML = re.compile(rb"<Code>([^<]{1,200})</Code>")
 _MESSAGE_XML = re.compile(rb"<Message>([^<]{0,1000})</Message>")
+# Services CloudTrail records in us-east-1 whatever region the client named.
+GLOBAL_SERVICES = frozenset({"iam", "organizations", "cloudfront", "route53", "sts-global", "account"})
 _TEMPLATE_OPS = {"CreateStack", "UpdateStack", "ValidateTemplate", "CreateChangeSet", "CreateStackSet",
                  "UpdateStackSet", "EstimateTemplateCost", "GetTemplateSummary"}
 
@@ -263,6 +265,17 @@ class Gateway:
     # ---------------------------------------------------------------- entry point
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        try:
+            return self._handle(environ, start_response)
+        except Exception as exc:  # noqa: BLE001 - a bug of ours: still one protocol-shaped error, never HTML
+            traceback.print_exc()
+            call = Call(environ=environ, body=b"", raw_path=environ.get("PATH_INFO", "/"), raw_query="", query={},
+                        form=None)
+            status, headers, body = self._error(call, 500, "InternalFailure",
+                                                f"The simulator's gateway failed ({type(exc).__name__}).")
+            return self._respond(start_response, status, headers, body)
+
+    def _handle(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "") or "/"
         if path.startswith("/_seclab/"):
             return self._seclab_api(path, environ, start_response)
@@ -454,7 +467,7 @@ class Gateway:
         if op.service == "cloudtrail" and op.name == "LookupEvents":
             params = self._json_body(call)
             try:
-                result = self.audit.lookup(str(call.account), params)
+                result = self.audit.lookup(str(call.account), params, call.region)
             except ValueError as exc:
                 code, _, message = str(exc).partition(":")
                 raise Refusal(400, code, message) from None
@@ -476,6 +489,8 @@ class Gateway:
         if op.service == "cloudformation" and op.name in _TEMPLATE_OPS:
             body = self._param(call, "TemplateBody")
             if body:
+                from seclab.sim import cfn
+
                 try:
                     cfn.load_template(body)
                 except cfn.TemplateError as exc:
@@ -632,12 +647,13 @@ class Gateway:
             error_code, error_message = _error_of(headers, body, status)
         try:
             params = self._request_parameters(call)
+            region = "us-east-1" if op is not None and op.service in GLOBAL_SERVICES else call.region
             event = audit_mod.build_event(
                 identity=identity.user_identity() if identity else {"type": "Unknown"},
                 account=account,
                 event_source=op.event_source if op else f"{call.signing_name}.amazonaws.com",
                 event_name=op.name if op else "Unknown",
-                region=call.region,
+                region=region,
                 source_ip=str(call.environ.get("REMOTE_ADDR") or "127.0.0.1"),
                 user_agent=str(call.environ.get("HTTP_USER_AGENT") or ""),
                 request_parameters=params,
@@ -721,6 +737,3 @@ def _error_of(headers: list[tuple[str, str]], body: bytes, status: int) -> tuple
     code = code.rsplit("#", 1)[-1] or str(status)
     return code, message
 
-
-def decode_query_value(value: str) -> str:
-    return unquote_plus(value)

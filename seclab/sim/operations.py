@@ -118,6 +118,9 @@ class _Model:
     api_version: str
     json_version: str
     routes: list[_Route]
+    by_method: dict[str, list[_Route]] = field(default_factory=dict)
+    # method -> first query-literal key -> routes; routes without query literals under "" (the fast path)
+    by_query: dict[str, dict[str, list[_Route]]] = field(default_factory=dict)
 
 
 _lock = threading.Lock()
@@ -208,7 +211,18 @@ def _load_model(service: str) -> _Model | None:
     if any(p in ("rest-json", "rest-xml") for p in protocols):
         shapes = data.get("shapes", {})
         routes = [_compile_route(name, op, shapes) for name, op in ops.items()]
+    by_method: dict[str, list[_Route]] = {}
+    for route in routes:
+        by_method.setdefault(route.method, []).append(route)
+    by_query: dict[str, dict[str, list[_Route]]] = {}
+    for method, method_routes in by_method.items():
+        method_routes.sort(key=lambda r: r.score, reverse=True)  # stable: the first match is the most specific
+        index = by_query.setdefault(method, {})
+        for route in method_routes:
+            index.setdefault(route.query[0][0] if route.query else "", []).append(route)
     return _Model(
+        by_method=by_method,
+        by_query=by_query,
         service=service,
         signing_name=signing,
         protocol=str(meta.get("protocol") or protocols[0]),
@@ -312,18 +326,27 @@ def resolve(
     best: tuple[tuple[int, int, int, int], _Model, _Route, re.Match[str]] | None = None
     upper = method.upper()
     for model in models:
-        for route in model.routes:
-            if route.method != upper:
+        index = model.by_query.get(upper)
+        if not index:
+            continue
+        candidates = list(index.get("", ()))
+        for key in query:
+            candidates.extend(index.get(key, ()))
+        if len(candidates) > 1:
+            candidates.sort(key=lambda r: r.score, reverse=True)
+        for route in candidates:
+            if best is not None and route.score <= best[0]:
+                break
+            if route.query and any(key not in query or (value is not None and value not in query[key])
+                                   for key, value in route.query):
+                continue
+            if route.headers and not all(h in header_names for h in route.headers):
                 continue
             matched = route.regex.match(raw_path)
             if matched is None:
                 continue
-            if any(key not in query or (value is not None and value not in query[key]) for key, value in route.query):
-                continue
-            if route.headers and not all(h in header_names for h in route.headers):
-                continue
-            if best is None or route.score > best[0]:
-                best = (route.score, model, route, matched)
+            best = (route.score, model, route, matched)
+            break
     if best is not None:
         _, model, route, matched = best
         labels = {label: unquote(matched.group(f"g{i}")) for i, label in enumerate(route.labels)}

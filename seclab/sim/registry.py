@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from seclab.errors import NotFound, UsageError
+from seclab.errors import InputError, NotFound, UsageError
 from seclab.sim import state
 
 DEFAULT_LEARNER = "default"
@@ -107,9 +107,14 @@ def _account_for(name: str, taken: set[str]) -> str:
 
 
 def _load() -> _Doc:
-    data = state.read_json(state.learners_file())
-    if not isinstance(data, dict) or not isinstance(data.get("learners"), dict):
+    path = state.learners_file()
+    if not path.exists():
         return _Doc()
+    data = state.read_json(path)
+    if not isinstance(data, dict) or not isinstance(data.get("learners"), dict):
+        # Never start over silently: that would overwrite every learner's credentials on the next write.
+        raise InputError(f"the learner registry {path} is not valid JSON",
+                         "Restore it from a backup, or delete it to start with only the default learner.")
     return _Doc(learners=dict(data["learners"]))
 
 
@@ -267,13 +272,14 @@ class RegistryView:
     """
 
     def __init__(self) -> None:
+        self._path = state.learners_file()  # resolved once: state_dir() creates folders on every call
         self._mtime: int = -1
         self.by_key: dict[str, Learner] = {}
         self.by_name: dict[str, Learner] = {}
         self.owner_of: dict[str, str] = {}
 
     def refresh(self) -> None:
-        path = state.learners_file()
+        path = self._path
         try:
             mtime = path.stat().st_mtime_ns
         except FileNotFoundError:

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from seclab.inventory.model import (
+    S3,
     AccountInventory,
     Bucket,
     Iam,
@@ -15,7 +16,6 @@ from seclab.inventory.model import (
     Kms,
     Organization,
     OrgInventory,
-    S3,
 )
 
 V = "2012-10-17"

@@ -69,7 +69,7 @@ def test_documented_cases_via_cli(path: Path) -> None:
     cases = _load(path)
     assert code == 0
     assert [o["id"] for o in out] == [c["id"] for c in cases], "one output line per case, in order"
-    for o, c in zip(out, cases):
+    for o, c in zip(out, cases, strict=True):
         assert o["decision"] == c["expected"], c["id"]
         assert set(o) == {"id", "decision", "decided_by"}
 

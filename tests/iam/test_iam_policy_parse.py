@@ -106,8 +106,10 @@ def test_structural_errors_name_the_path(doc: Any, path: str, text: str) -> None
 
 def test_not_an_object_and_duplicates() -> None:
     assert "JSON object" in err("[1, 2]").message
-    assert "duplicate key 'Effect'" in err('{"Statement": [{"Effect": "Allow", "Effect": "Deny", "Action": "s:a"}]}').message
-    assert "nested too deeply" in err("[" * 100000 + "]" * 100000).message or "JSON object" in err("[[]]").message
+    dup = '{"Statement": [{"Effect": "Allow", "Effect": "Deny", "Action": "s:a"}]}'
+    assert "duplicate key 'Effect'" in err(dup).message
+    assert "nested too deeply" in err("[" * 100000 + "]" * 100000).message
+    assert "JSON object" in err("[[]]").message
 
 
 def test_policyset_errors_carry_the_label() -> None:

@@ -487,6 +487,15 @@ def test_collection_errors_make_the_engine_refuse():
         reach(inv, Q(INTERNET, {"eni": "eni-1"}))
 
 
+def test_unreadable_sagemaker_inventory_is_an_evaluation_error_not_unknown():
+    from dataclasses import replace
+
+    t, ids = two_tier()
+    inv = replace(t.inventory(), errors={"sagemaker": "ThrottlingException: slow down"})
+    with pytest.raises(EvaluationError):
+        reach(inv, Q(W(ids["web"], ids["web_sg"]), {"sagemaker_endpoint": "fraud"}))
+
+
 # ------------------------------------------------------------------------------------------- exposure
 
 

@@ -12,9 +12,10 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -87,7 +88,8 @@ class Ctx:
             self.ec2.authorize_security_group_ingress(GroupId=gid, IpPermissions=list(rules))
         return gid
 
-    def nacl(self, vpc: str, subnet: str, entries: list[tuple[int, bool, str, tuple[int, int] | None, str, str]]) -> str:
+    def nacl(self, vpc: str, subnet: str,
+             entries: list[tuple[int, bool, str, tuple[int, int] | None, str, str]]) -> str:
         acl = self.ec2.create_network_acl(VpcId=vpc)["NetworkAcl"]["NetworkAclId"]
         for num, egress, proto, ports, cidr, action in entries:
             kw: dict[str, Any] = {"PortRange": {"From": ports[0], "To": ports[1]}} if ports else {}
@@ -192,7 +194,7 @@ NACL = [
 
 def build_peering(c: Ctx) -> dict[str, str]:
     vpcs = {k: c.vpc(f"10.{n}.0.0/16") for k, n in (("a", 51), ("b", 52), ("c", 53), ("d", 54), ("e", 55))}
-    subs = {k: c.subnet(v, f"10.{n}.1.0/24") for (k, v), n in zip(vpcs.items(), (51, 52, 53, 54, 55))}
+    subs = {k: c.subnet(v, f"10.{n}.1.0/24") for (k, v), n in zip(vpcs.items(), (51, 52, 53, 54, 55), strict=True)}
     sgs = {k: c.sg(v, f"sg-{k}", tcp(8080, "10.0.0.0/8")) for k, v in vpcs.items()}
 
     def peer(x: str, y: str, accept: bool = True) -> str:

@@ -13,7 +13,7 @@ import botocore.exceptions
 import pytest
 from botocore.config import Config
 
-from seclab.sim import registry, sessions
+from seclab.sim import registry
 
 
 def _raw_client(sim, service: str, key: str, secret: str, token: str | None = None):
@@ -117,3 +117,14 @@ def test_large_and_odd_requests(learner, learner_client):
     path = Path(__file__)
     s3.upload_file(str(path), bucket, "multi/test.py")
     assert s3.get_object(Bucket=bucket, Key="multi/test.py")["Body"].read() == path.read_bytes()
+
+
+def test_s3control_account_host_prefix_is_handled(learner, learner_client):
+    other = registry.add_learner(f"t-{uuid.uuid4().hex[:12]}")
+    control = learner_client(learner, "s3control")
+    config = {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
+              "RestrictPublicBuckets": True}
+    control.put_public_access_block(AccountId=learner.home_account, PublicAccessBlockConfiguration=config)
+    assert control.get_public_access_block(AccountId=learner.home_account)["PublicAccessBlockConfiguration"] == config
+    with pytest.raises(botocore.exceptions.ClientError):
+        control.put_public_access_block(AccountId=other.home_account, PublicAccessBlockConfiguration=config)

@@ -148,3 +148,27 @@ def test_same_seed_gives_same_ids_on_a_fresh_start(private_sim):
     control.stop()
     control.start(port=private_sim.port, fresh=True)
     assert build() == first
+
+
+def test_trail_log_files_come_back_after_restore(private_sim):
+    learner = registry.add_learner(f"t-{uuid.uuid4().hex[:10]}")
+    s = sessions.learner_session(learner.name)
+    s3, ct = s.client("s3"), s.client("cloudtrail")
+    bucket = f"logs-{uuid.uuid4().hex[:10]}"
+    s3.create_bucket(Bucket=bucket)
+    ct.create_trail(Name="main", S3BucketName=bucket)
+    ct.start_logging(Name="main")
+    s.client("kms").create_key()
+    sessions.flush_trails()  # (the background flusher may have delivered first)
+    keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", []))
+    assert keys
+    bodies = [s3.get_object(Bucket=bucket, Key=k)["Body"].read() for k in keys]
+    os.kill(private_sim.pid, signal.SIGKILL)
+    while control.status().running:
+        time.sleep(0.05)
+    control.restore()
+    s3 = sessions.learner_session(learner.name).client("s3")
+    assert sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]) == keys
+    assert [s3.get_object(Bucket=bucket, Key=k)["Body"].read() for k in keys] == bodies
+    sessions.flush_trails()
+    assert sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]) == keys  # nothing twice

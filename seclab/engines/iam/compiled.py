@@ -20,6 +20,7 @@ PolicyKind = Literal["identity", "resource", "scp", "rcp", "boundary", "session"
 Grant = Literal["direct", "role", "account"]
 
 _CACHE_LIMIT = 4096
+_BY_CALLER = object()  # sentinel: the grant depends on who is calling
 
 
 class CompiledPrincipal:
@@ -112,6 +113,7 @@ class CompiledStatement:
         "not_principal",
         "conditions",
         "_resource_policy",
+        "_fixed_grant",
     )
 
     def __init__(self, statement: Statement, policy: Policy, label: str, kind: PolicyKind) -> None:
@@ -140,6 +142,11 @@ class CompiledStatement:
         self.principal = CompiledPrincipal(principal) if principal is not None else None
         self.not_principal = CompiledPrincipal(statement.not_principal) if statement.not_principal else None
         self._resource_policy = kind == "resource"
+        # Statements without Principal/NotPrincipal always or never apply; only the others need the caller.
+        if self.principal is None and self.not_principal is None:
+            self._fixed_grant: Grant | None | object = None if self._resource_policy else "direct"
+        else:
+            self._fixed_grant = _BY_CALLER
         self.conditions = tuple(CompiledCondition(c, variables, label, path) for c in statement.conditions)
 
     @property
@@ -160,6 +167,35 @@ class CompiledStatement:
                     hit = True
                     break
         return hit != self._negate_resources
+
+    def match(self, resource: str, ctx: Context, caller: Caller, has_boundary: bool) -> Grant | None:
+        """Resource, principal and conditions in one call (the action was matched by the group's cache):
+        how the statement covers the request, or None. The hot path of every decision."""
+        if not self._any_resource:
+            rs = self._resources
+            hit = (
+                rs.all
+                or resource in rs.exact
+                or (bool(rs.prefixes) and resource.startswith(rs.prefixes))
+                or (rs.regex is not None and rs.regex.fullmatch(resource) is not None)
+            )
+            if not hit and self._resource_templates:
+                for t in self._resource_templates:
+                    rx = t.resolve_regex(ctx)
+                    if rx is not None and rx.fullmatch(resource):
+                        hit = True
+                        break
+            if hit == self._negate_resources:
+                return None
+        g = self._fixed_grant
+        if g is _BY_CALLER:
+            g = self.applies_to(caller, has_boundary)
+        if g is None:
+            return None
+        for c in self.conditions:
+            if not c.evaluate(ctx):
+                return None
+        return g  # type: ignore[return-value]
 
     def matches_conditions(self, ctx: Context) -> bool:
         for c in self.conditions:
@@ -230,8 +266,8 @@ class CompiledGroup:
         """(denies, allows) whose Action/NotAction matches the action; cached per action."""
         hit = self._cache.get(action_lower)
         if hit is None:
-            denies = []
-            allows = []
+            denies: list[CompiledStatement] = []
+            allows: list[CompiledStatement] = []
             for s in self.statements:
                 if s.matches_action(action_lower):
                     (allows if s.allow else denies).append(s)

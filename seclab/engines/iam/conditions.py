@@ -93,7 +93,7 @@ def arn_like(pattern: str, value: str) -> bool:
     if len(pparts) != 6:
         # Fewer than six components ("*", "arn:aws:s3:::*"): only a whole-string wildcard match can apply.
         return glob_match(pattern, value)
-    return all(glob_match(p, v) for p, v in zip(pparts, vparts))
+    return all(glob_match(p, v) for p, v in zip(pparts, vparts, strict=True))
 
 
 class CompiledCondition:

@@ -93,6 +93,8 @@ class PolicySet:
     def __post_init__(self) -> None:
         for name in ("identity", "resource", "boundary", "session", "endpoint"):
             value = getattr(self, name)
+            if value.__class__ is tuple:
+                continue
             if isinstance(value, (str, Mapping, Policy)):
                 raise PolicyError(f"{name} must be a list of policies, not a single policy", policy=name)
             object.__setattr__(self, name, tuple(value))
@@ -108,6 +110,33 @@ class PolicySet:
                     )
                 out.append(tuple(level))
             object.__setattr__(self, name, tuple(out))
+
+    def with_resource(self, resource: Sequence[PolicyInput] = (),
+                      rcp: Sequence[Sequence[PolicyInput]] | None = None) -> PolicySet:
+        """The same principal side with another resource side (resource-based policy and, if given, RCP levels).
+
+        The principal side's compiled policies are reused, so evaluating one principal against many resources (the
+        who-can-reach graph, least-privilege probes) compiles each policy once.
+        """
+        if isinstance(resource, (str, Mapping, Policy)):
+            raise PolicyError("resource must be a list of policies, not a single policy", policy="resource")
+        levels = self.rcp if rcp is None else tuple(tuple(level) for level in rcp)
+        new = object.__new__(PolicySet)
+        fields = dict(self.__dict__)
+        fields.pop("_compiled", None)
+        fields["resource"] = tuple(resource)
+        fields["rcp"] = levels
+        new.__dict__.update(fields)
+        base = self.compiled()
+        cp = object.__new__(CompiledPolicySet)
+        for slot in ("identity", "boundary", "session", "endpoint", "scp", "management_account",
+                     "resource_policy_required"):
+            setattr(cp, slot, getattr(base, slot))
+        cp.resource = _group("resource", "resource", fields["resource"])
+        cp.rcp = tuple(_group("rcp", f"rcp[{i}]", level) for i, level in enumerate(levels))
+        cp._groups = {}
+        new.__dict__["_compiled"] = cp
+        return new
 
     def compiled(self) -> CompiledPolicySet:
         cached: CompiledPolicySet | None = self.__dict__.get("_compiled")
@@ -157,14 +186,14 @@ def _parse_all(kind: PolicyKind, label: str, docs: Sequence[PolicyInput]) -> lis
         try:
             policy = parse_policy(doc, name=plabel)
         except PolicyError as exc:
-            raise exc.renamed(plabel) if exc.policy != plabel else exc
+            raise (exc.renamed(plabel) if exc.policy != plabel else exc) from None
         out.append((plabel, policy))
     return out
 
 
 class CompiledPolicySet:
     __slots__ = ("identity", "resource", "boundary", "session", "endpoint", "scp", "rcp", "management_account",
-                 "resource_policy_required")
+                 "resource_policy_required", "_groups")
 
     def __init__(self, ps: PolicySet) -> None:
         self.identity = _group("identity", "identity", ps.identity)
@@ -176,6 +205,24 @@ class CompiledPolicySet:
         self.rcp = tuple(_group("rcp", f"rcp[{i}]", level) for i, level in enumerate(ps.rcp))
         self.management_account = ps.management_account
         self.resource_policy_required = ps.resource_policy_required
+        self._groups: dict[tuple[bool, bool, bool], tuple[CompiledGroup, ...]] = {}
+
+    def groups(self, iam_caller: bool, scp: bool, rcp: bool) -> tuple[CompiledGroup, ...]:
+        """The groups whose Deny statements apply to a caller of this kind, in a fixed order."""
+        key = (iam_caller, scp, rcp)
+        hit = self._groups.get(key)
+        if hit is None:
+            out = [self.resource]
+            if iam_caller:
+                out += [self.identity, self.boundary, self.session]
+            if not self.endpoint.empty:
+                out.append(self.endpoint)
+            if scp:
+                out += self.scp
+            if rcp:
+                out += self.rcp
+            hit = self._groups[key] = tuple(out)
+        return hit
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,21 +250,29 @@ class Decision:
 
 def normalise_context(context: Mapping[str, Any] | None) -> dict[str, ContextValue]:
     """Lower-case keys; JSON booleans and numbers become their JSON text; None means absent."""
-    out: dict[str, ContextValue] = {}
     if not context:
-        return out
+        return {}
     if not isinstance(context, Mapping):
         raise RequestError("context must be an object mapping condition keys to values")
-    for key, value in context.items():
-        if not isinstance(key, str):
-            raise RequestError(f"context key {key!r} is not a string")
+    try:
+        out: dict[str, Any] = {key.lower(): value for key, value in context.items()}
+    except AttributeError:
+        bad = next(k for k in context if not isinstance(k, str))
+        raise RequestError(f"context key {bad!r} is not a string") from None
+    for value in out.values():
+        if value.__class__ is not str:
+            break
+    else:
+        return out  # the common case: every value is already a string
+    fixed: dict[str, ContextValue] = {}
+    for key, value in out.items():
         if value is None:
             continue
         if isinstance(value, (list, tuple)):
-            out[key.lower()] = [_scalar(key, v) for v in value]
+            fixed[key] = [_scalar(key, v) for v in value]
         else:
-            out[key.lower()] = _scalar(key, value)
-    return out
+            fixed[key] = _scalar(key, value)
+    return fixed
 
 
 def _scalar(key: str, value: Any) -> str:
@@ -254,18 +309,18 @@ def _gap(policy: str, reason: str) -> dict[str, Any]:
 
 def evaluate(request: Request, policies: PolicySet) -> Decision:
     """Decide `request` against `policies` exactly as AWS documents it (see the module docstring)."""
-    cp = policies.compiled()
+    cp = policies.__dict__.get("_compiled") or policies.compiled()
     ctx = normalise_context(request.context)
-    pa = ctx.get("aws:principalarn")
-    caller = parse_caller(request.principal_arn, request.principal_account or None, pa if isinstance(pa, str) else None)
+    pa = ctx.get("aws:principalarn") if ctx else None
+    caller = parse_caller(request.principal_arn, request.principal_account or None,
+                          pa if pa.__class__ is str else None)
     action = request.action
-    if not isinstance(action, str) or ":" not in action or action.startswith(":"):
+    if action.__class__ is not str or ":" not in action or action[0] == ":":
         raise RequestError(f"action {action!r} is not service:Action (e.g. s3:GetObject)")
     resource = request.resource
-    if not isinstance(resource, str) or not resource:
+    if resource.__class__ is not str or not resource:
         raise RequestError("the request has no resource (use '*' for actions without a resource)")
     action_l = action.lower()
-    what = f"{action} on {resource}"
 
     if action_l == "sts:getcalleridentity":
         return Decision(ALLOW, [_gap("", "sts:GetCallerIdentity needs no permission and cannot be denied "
@@ -273,48 +328,36 @@ def evaluate(request: Request, policies: PolicySet) -> Decision:
 
     res_account = request.resource_account or caller.account
     mgmt = cp.management_account
-    scp_applies = bool(cp.scp) and caller.account is not None and not caller.service_linked and caller.account != mgmt
-    rcp_applies = bool(cp.rcp) and not caller.service_linked and res_account != mgmt
     iam_caller = caller.has_identity_policies
+    # SCPs bind the IAM principals and the root user of member accounts; services, identity providers and
+    # anonymous callers have no account whose SCPs could apply.
+    scp_applies = (bool(cp.scp) and (iam_caller or caller.kind is PrincipalKind.ROOT) and not caller.service_linked
+                   and caller.account != mgmt)
+    rcp_applies = bool(cp.rcp) and not caller.service_linked and res_account != mgmt
     has_boundary = iam_caller and not cp.boundary.empty
     has_session = iam_caller and not cp.session.empty
-
-    groups: list[CompiledGroup] = [cp.resource]
-    if iam_caller:
-        groups += [cp.identity, cp.boundary, cp.session]
-    if not cp.endpoint.empty:
-        groups.append(cp.endpoint)
-    if scp_applies:
-        groups += cp.scp
-    if rcp_applies:
-        groups += cp.rcp
+    groups = cp.groups(iam_caller, scp_applies, rcp_applies)
 
     # 1. Explicit deny anywhere wins.
     denied: list[dict[str, Any]] = []
     for g in groups:
         for s in g.candidates(action_l)[0]:
-            if (
-                s.matches_resource(resource, ctx)
-                and s.applies_to(caller, has_boundary) is not None
-                and (not s.conditions or s.matches_conditions(ctx))
-            ):
-                denied.append(_entry(s, f"explicit Deny in the {_KIND_TEXT[g.kind]} matches {what}"))
+            if s.match(resource, ctx, caller, has_boundary) is not None:
+                denied.append(_entry(s, f"explicit Deny in the {_KIND_TEXT[g.kind]} matches {action} on {resource}"))
     if denied:
         return Decision(EXPLICIT_DENY, denied)
     if caller.kind is PrincipalKind.ROOT and action_l.startswith("sts:assumerole"):
         return Decision(IMPLICIT_DENY, [_gap("identity", "the account root user cannot assume a role (STS "
                                                          "AssumeRole must be called by an IAM user or role)")])
-    protected = _protected(action_l, resource)
+    protected = _protected(action_l, resource) if action_l in _PROTECTED_ACTIONS else None
     if protected:
         return Decision(IMPLICIT_DENY, [_gap("", protected)])
 
+    what = f"{action} on {resource}"
+
     def first_allow(g: CompiledGroup) -> CompiledStatement | None:
         for s in g.candidates(action_l)[1]:
-            if (
-                s.matches_resource(resource, ctx)
-                and s.applies_to(caller, has_boundary) is not None
-                and (not s.conditions or s.matches_conditions(ctx))
-            ):
+            if s.match(resource, ctx, caller, has_boundary) is not None:
                 return s
         return None
 
@@ -347,10 +390,8 @@ def evaluate(request: Request, policies: PolicySet) -> Decision:
     grant: Grant | None = None
     grant_stmt: CompiledStatement | None = None
     for s in cp.resource.candidates(action_l)[1]:
-        if not s.matches_resource(resource, ctx):
-            continue
-        g = s.applies_to(caller, has_boundary)
-        if g is None or (s.conditions and not s.matches_conditions(ctx)):
+        g = s.match(resource, ctx, caller, has_boundary)
+        if g is None:
             continue
         if grant is None or _RANK[g] < _RANK[grant]:
             grant, grant_stmt = g, s
@@ -486,7 +527,12 @@ _ROLE_WRITES = frozenset(
 _ALIAS_WRITES = frozenset({"kms:createalias", "kms:deletealias", "kms:updatealias"})
 
 
+_PROTECTED_ACTIONS = _POLICY_WRITES | _ROLE_WRITES | _ALIAS_WRITES
+
+
 def _protected(action_lower: str, resource: str) -> str | None:
+    if action_lower not in _PROTECTED_ACTIONS:
+        return None
     if action_lower in _POLICY_WRITES and _AWS_MANAGED_POLICY_RE.match(resource):
         return "AWS managed policies cannot be changed by any account (IAM User Guide, AWS managed policies)"
     if action_lower in _ROLE_WRITES and _RESERVED_ROLE_RE.match(resource):

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from seclab.engines.iam.actions import arn_for
@@ -30,13 +30,14 @@ from seclab.engines.iam.evaluator import Decision, PolicySet, Request, evaluate
 from seclab.engines.iam.inventory import (
     Inventory,
     PrincipalPolicies,
-    _accounts,
     account_names,
+    accounts_of,
     document,
     identity_center,
     load_principal,
     managed_document,
     organization_levels,
+    organization_of,
     resource_side,
 )
 from seclab.engines.iam.policy import Policy, parse_policy
@@ -110,18 +111,23 @@ class AccessGraph:
     org_id: str | None = None
     region: str = "us-east-1"
     _sets: dict[str, PolicySet] = field(default_factory=dict)
+    _contexts: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     # --- point queries (also what the graph's edges are built from) -----------------------------------------
 
     def context_for(self, node_id: str, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        node = self.nodes[node_id]
-        ctx: dict[str, Any] = {}
-        if node.kind in ("role", "user", "sso-role"):
-            ctx.update(infer_context(node.id, node.account, org_id=self.org_id))
-        ctx.update(self.base_context)
+        """The request context of a principal's calls: inferred keys, then the graph's base context, then `extra`."""
+        base = self._contexts.get(node_id)
+        if base is None:
+            node = self.nodes[node_id]
+            base = {}
+            if node.kind in ("role", "user", "sso-role"):
+                base.update(infer_context(node.id, node.account, org_id=self.org_id))
+            base.update(self.base_context)
+            self._contexts[node_id] = base
         if extra:
-            ctx.update(extra)
-        return ctx
+            return {**base, **extra}
+        return base
 
     def principal_set(self, node_id: str) -> PolicySet:
         ps = self._sets.get(node_id)
@@ -146,7 +152,7 @@ class AccessGraph:
             if rcp is None:
                 rcp = side.rcp
             resource_account = resource_account or side.account
-        ps = replace(self.principal_set(node_id), resource=tuple(resource_policies), rcp=rcp)
+        ps = self.principal_set(node_id).with_resource(tuple(resource_policies), rcp)
         return evaluate(Request(node.id, node.account, action, resource, resource_account or node.account,
                                 self.context_for(node_id, context)), ps)
 
@@ -264,7 +270,7 @@ class AccessGraph:
 
 
 def _resources_with_policies(inventory: Inventory, account: str) -> list[tuple[str, tuple[str, ...]]]:
-    accounts = _accounts(inventory)
+    accounts = accounts_of(inventory)
     inv = accounts.get(account)
     if inv is None:
         return []
@@ -289,14 +295,12 @@ def _label(names: Mapping[str, str], account: str | None, name: str) -> str:
 def build_graph(inventory: Inventory, *, context: Mapping[str, Any] | None = None, org_id: str | None = None,
                 region: str | None = None, sagemaker: bool = True) -> AccessGraph:
     """Build the who-can-reach graph of every IAM role and user (and Identity Center assignment) in `inventory`."""
-    accounts = _accounts(inventory)
+    accounts = accounts_of(inventory)
     names = account_names(inventory)
     graph = AccessGraph(inventory=inventory, base_context=dict(context or {}), org_id=org_id,
                         region=region or next(iter(accounts.values())).region)
     if org_id is None:
-        from seclab.engines.iam.inventory import _organization
-
-        org = _organization(inventory)
+        org = organization_of(inventory)
         if org is not None:
             graph.org_id = org.organization.get("Id")
 
@@ -376,7 +380,7 @@ def _add_identity_center(graph: AccessGraph, inventory: Inventory, names: Mappin
     ic = identity_center(inventory)
     if ic is None:
         return
-    accounts = _accounts(inventory)
+    accounts = accounts_of(inventory)
     users = {u.get("UserId"): u.get("UserName") or u.get("DisplayName") for u in ic.users}
     groups = {g.get("GroupId"): g.get("DisplayName") for g in ic.groups}
     psets = {p.get("PermissionSetArn"): p for p in ic.permission_sets}
@@ -436,12 +440,14 @@ def _sso_role(graph: AccessGraph, inventory: Inventory, accounts: Mapping[str, A
     if missing:
         graph.warnings.append(f"permission set {ps_name}: policies not in the inventory: {', '.join(missing)}")
     scp, mgmt = organization_levels(inventory, acct, "SERVICE_CONTROL_POLICY")
-    record = {"RoleName": f"{prefix}seclab", "Arn": arn,
+    role_name = f"{prefix}seclab"
+    record: dict[str, Any] = {"RoleName": role_name, "Arn": arn,
               "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [
                   {"Effect": "Allow", "Principal": {"Federated": f"arn:aws:iam::{acct}:saml-provider/AWSSSO_seclab"},
                    "Action": ["sts:AssumeRoleWithSAML", "sts:TagSession"]}]}}
-    pp = PrincipalPolicies(arn=arn, kind="role", name=record["RoleName"], account=acct, record=record,
-                           identity=tuple(identity), boundary=(), attached_managed=tuple(ps.get("ManagedPolicies") or ()),
+    pp = PrincipalPolicies(arn=arn, kind="role", name=role_name, account=acct, record=record,
+                           identity=tuple(identity), boundary=(),
+                           attached_managed=tuple(ps.get("ManagedPolicies") or ()),
                            missing=tuple(missing), scp=scp, management_account=mgmt)
     graph.nodes[arn] = Node(arn, "sso-role", acct, _label(names, acct, f"{ps_name} (Identity Center)"), pp)
     return arn

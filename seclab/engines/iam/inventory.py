@@ -20,7 +20,7 @@ from seclab.engines.iam.errors import PolicyError
 from seclab.engines.iam.evaluator import PolicySet
 from seclab.engines.iam.policy import Policy, parse_policy
 from seclab.errors import NotFound
-from seclab.inventory.model import AccountInventory, IdentityCenter, OrgInventory, Organization
+from seclab.inventory.model import AccountInventory, IdentityCenter, Organization, OrgInventory
 
 Inventory = Union[AccountInventory, OrgInventory]
 
@@ -119,20 +119,20 @@ def account_of(arn: str) -> str | None:
     return m.group(1) if m else None
 
 
-def _accounts(inventory: Inventory) -> dict[str, AccountInventory]:
+def accounts_of(inventory: Inventory) -> dict[str, AccountInventory]:
     if isinstance(inventory, OrgInventory):
         return inventory.accounts()
     return {inventory.account_id: inventory}
 
 
-def _organization(inventory: Inventory) -> Organization | None:
+def organization_of(inventory: Inventory) -> Organization | None:
     if isinstance(inventory, OrgInventory):
         return inventory.management.organizations
     return inventory.organizations
 
 
 def account_inventory(inventory: Inventory, account_id: str) -> AccountInventory:
-    accounts = _accounts(inventory)
+    accounts = accounts_of(inventory)
     if account_id not in accounts:
         raise NotFound(f"account {account_id} is not in the inventory",
                        f"Accounts collected: {', '.join(sorted(accounts))}.")
@@ -141,7 +141,7 @@ def account_inventory(inventory: Inventory, account_id: str) -> AccountInventory
 
 def managed_document(inventory: Inventory, policy_arn: str, prefer: str | None = None) -> Mapping[str, Any] | None:
     """The default-version document of a managed policy, looked up in `prefer`'s account first, then anywhere."""
-    accounts = _accounts(inventory)
+    accounts = accounts_of(inventory)
     order = ([accounts[prefer]] if prefer in accounts else []) + [a for k, a in accounts.items() if k != prefer]
     for inv in order:
         rec = inv.iam.policies.get(policy_arn)
@@ -157,7 +157,7 @@ def managed_document(inventory: Inventory, policy_arn: str, prefer: str | None =
 
 def find_principal(inventory: Inventory, principal: str) -> tuple[AccountInventory, Mapping[str, Any], str]:
     """(account inventory, IAM record, "role"|"user") for a role/user ARN, a role-session ARN, or a bare name."""
-    accounts = _accounts(inventory)
+    accounts = accounts_of(inventory)
     m = _SESSION_RE.match(principal)
     if m:
         acct_id, role_name = m.group(2), m.group(3)
@@ -236,7 +236,7 @@ def organization_levels(
     level without any attached policy cannot exist in AWS (the last policy cannot be detached); a simulator may
     produce one, and it is skipped rather than read as "deny everything".
     """
-    org = _organization(inventory)
+    org = organization_of(inventory)
     if org is None:
         return (), None
     desc = org.organization.get("Organization", org.organization)
@@ -291,7 +291,7 @@ class ResourceSide:
 def resource_side(inventory: Inventory, resource_arn: str, action: str | None = None,
                   account: str | None = None) -> ResourceSide:
     """Find the resource-based policy of `resource_arn` in the inventory (bucket, key, role trust, repository)."""
-    accounts = _accounts(inventory)
+    accounts = accounts_of(inventory)
     acct = account or account_of(resource_arn)
     notes: list[str] = []
     policies: list[Policy] = []
@@ -344,7 +344,7 @@ def resource_side(inventory: Inventory, resource_arn: str, action: str | None = 
 
 def account_names(inventory: Inventory) -> dict[str, str]:
     """Account id -> the organization's account name, for readable paths ("bu2/DataScientist")."""
-    org = _organization(inventory)
+    org = organization_of(inventory)
     names: dict[str, str] = {}
     if org is not None:
         for a in org.accounts:

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from seclab.engines.iam import actions as knowledge
 from seclab.engines.iam.context import infer_context
 from seclab.engines.iam.evaluator import Decision, PolicySet, Request, evaluate
-from seclab.engines.iam.inventory import Inventory, PrincipalPolicies, account_inventory, load_principal, resource_side
+from seclab.engines.iam.inventory import Inventory, account_inventory, load_principal, resource_side
 from seclab.engines.iam.policy import Policy, parse_policy
 from seclab.errors import InputError
 
@@ -207,7 +207,7 @@ def least_privilege(
         key = f"{resource}|{action.split(':')[0].lower()}"
         if key not in sides:
             side = resource_side(inventory, resource, action, account=account)
-            sides[key] = (replace(base_ps, resource=side.policies, rcp=side.rcp), side.account or account)
+            sides[key] = (base_ps.with_resource(side.policies, side.rcp), side.account or account)
         return sides[key]
 
     def decide(action: str, resource: str, ps: PolicySet, account: str | None, extra: Mapping[str, Any]) -> Decision:
@@ -261,6 +261,7 @@ def least_privilege(
 
     required = {r.action.lower() for r in reqs}
     excess: dict[str, list[str]] = {}
+    why: dict[str, tuple[Decision, PolicySet]] = {}  # excess action -> the decision that allowed it, for evidence
     unconstrained: set[str] = set()
     wildcard_hits: dict[str, Decision] = {}
     for action in candidates:
@@ -278,40 +279,41 @@ def least_privilege(
             if allowed_other is not None and not broad_need:
                 wildcard_hits[action] = allowed_other
             continue
-        allowed = allowed_other is not None
-        if not allowed:
+        hit: tuple[Decision, PolicySet] | None = (allowed_other, base_ps) if allowed_other is not None else None
+        if hit is None:
             svc = action.split(":")[0].lower()
             for r in reqs:
                 rsvc = _service_of(r.resource)
                 if r.resource != "*" and rsvc != svc:
                     continue
                 ps, acct = ps_for(r.resource, action, r.resource_account)
-                if decide(action, r.resource, ps, acct, r.context).allowed:
-                    allowed = True
+                d = decide(action, r.resource, ps, acct, r.context)
+                if d.allowed:
+                    hit = (d, ps)
                     break
-        if allowed:
+        if hit is not None:
             excess.setdefault(knowledge.access_level(action) or "Unknown", []).append(action)
+            why[action] = hit
 
     levels = {k: tuple(sorted(v)) for k, v in sorted(excess.items())}
     for level, acts in levels.items():
         weight = PENALTIES.get(f"excess:{level}", 0.1)
         penalty = round(weight * min(1.0, 0.5 + 0.1 * len(acts)), 4)
-        example = knowledge.canonical(acts[0]) or acts[0]
-        d = decide(example, (knowledge.arn_for(example, region=inv.region, account=pp.account, name=other_name)
-                             or ["*"])[0], base_ps, pp.account, {})
+        d, ps = why[acts[0]]
         grant = next((e for e in d.decided_by if e.get("effect") == "Allow"), {})
         findings.append(Finding(
             "excess_actions", "high" if level in ("Permissions management", "Write") else "medium",
             f"{len(acts)} {level} action(s) beyond what the workload needs, e.g. {', '.join(acts[:5])}.",
             penalty, {"access_level": level, "count": len(acts), "actions": list(acts[:50]),
-                      **statement_evidence(base_ps, grant)}))
+                      **statement_evidence(ps, grant)}))
     for action, d in sorted(wildcard_hits.items()):
         grant = next((e for e in d.decided_by if e.get("effect") == "Allow"), {})
         targets = sorted({r.resource for r in reqs if r.action.lower() == action.lower()})
         findings.append(Finding(
             "wildcard_resource", "medium",
             f"{action} is allowed beyond {', '.join(targets)}: name the specific ARN instead of a wildcard.",
-            PENALTIES["wildcard_resource"], {"action": action, "needed": targets, **statement_evidence(base_ps, grant)}))
+            PENALTIES["wildcard_resource"],
+            {"action": action, "needed": targets, **statement_evidence(base_ps, grant)}))
 
     for parn in pp.attached_managed:
         if parn in BROAD_MANAGED or _BROAD_NAME_RE.match(parn):
@@ -360,8 +362,3 @@ def unknown_actions_in(policies: Iterable[Policy]) -> list[knowledge.UnknownActi
                 names[a] = None
     return knowledge.check_actions(names)
 
-
-def principal_report_inputs(pp: PrincipalPolicies) -> dict[str, Any]:
-    """What least_privilege evaluated for a principal (for reports): policy names and boundary."""
-    return {"principal": pp.arn, "identity": [p.name for p in pp.identity], "boundary": [p.name for p in pp.boundary],
-            "scp_levels": len(pp.scp)}

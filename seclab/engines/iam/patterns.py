@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Union
 
@@ -113,6 +113,7 @@ class Template:
     """A policy string containing variables, split into text and variables once at compile time."""
 
     tokens: tuple[tuple[bool, Token], ...]  # (is_literal, token): literal text never acts as a wildcard
+    _regexes: dict[tuple[str | None, ...], re.Pattern[str] | None] = field(default_factory=dict, compare=False)
 
     def resolve(self, ctx: Mapping[str, ContextValue]) -> list[tuple[bool, str]] | None:
         """[(is_literal, text)] with every variable replaced, or None when a variable has no value."""
@@ -136,11 +137,26 @@ class Template:
         return None if parts is None else "".join(t for _, t in parts)
 
     def resolve_regex(self, ctx: Mapping[str, ContextValue], ignore_case: bool = False) -> re.Pattern[str] | None:
+        key = (str(ignore_case),) + tuple(
+            _scalar_or_none(ctx.get(tok.key)) for _, tok in self.tokens if isinstance(tok, Var)
+        )
+        if key in self._regexes:
+            return self._regexes[key]
         parts = self.resolve(ctx)
-        if parts is None:
-            return None
-        source = "".join(re.escape(t) if lit else glob_to_regex(t) for lit, t in parts)
-        return compiled_regex(source, ignore_case)
+        rx = None
+        if parts is not None:
+            source = "".join(re.escape(t) if lit else glob_to_regex(t) for lit, t in parts)
+            rx = compiled_regex(source, ignore_case)
+        if len(self._regexes) >= 1024:
+            self._regexes.clear()
+        self._regexes[key] = rx
+        return rx
+
+
+def _scalar_or_none(value: ContextValue | None) -> str | None:
+    if isinstance(value, list):
+        return value[0] if len(value) == 1 else None
+    return value
 
 
 def has_variables(text: str) -> bool:

@@ -304,7 +304,7 @@ def _principal(raw: Mapping[str, Any], key: str, name: str, path: str) -> Princi
     if not value:
         raise PolicyError(f"{key} names no principal", policy=name, path=where)
     groups: dict[str, tuple[str, ...]] = {}
-    for ptype, pvalue in value.items():
+    for ptype in value:
         if ptype not in _PRINCIPAL_KEYS:
             raise PolicyError(_unknown(ptype, _PRINCIPAL_KEYS, "principal type"), policy=name, path=f"{where}.{ptype}")
         values = _strings(value, ptype, name, where)

@@ -62,10 +62,10 @@ class Caller:
     federating_user_arn: str | None  # the IAM user behind a federated-user session (path unknown: none assumed)
     service_linked: bool
     layers: tuple[str, ...]  # normalised identities, outermost first (account, role, session)
+    has_identity_policies: bool = False  # set from `kind`: users, roles, sessions, federated users
 
-    @property
-    def has_identity_policies(self) -> bool:
-        return self.kind in IAM_KINDS
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "has_identity_policies", self.kind in IAM_KINDS)
 
     def short(self) -> str:
         """A readable name: "role/MLOps", "user/alice", "sagemaker.amazonaws.com"."""
@@ -118,7 +118,8 @@ def parse_caller(principal_arn: str, principal_account: str | None, principal_ar
             ):
                 role_arn = principal_arn_key
             slr = "/aws-service-role/" in role_arn or role_name.startswith("AWSServiceRoleFor")
-            return Caller(arn, PrincipalKind.ROLE_SESSION, account, partition, role_arn, None, slr, (akey, role_arn, arn))
+            layers = (akey, role_arn, arn)
+            return Caller(arn, PrincipalKind.ROLE_SESSION, account, partition, role_arn, None, slr, layers)
         if rest.startswith("federated-user/"):
             user = rest[len("federated-user/") :]
             user_arn = f"arn:{partition}:iam::{account}:user/{user}"

@@ -78,7 +78,8 @@ def trust_policy_findings(
     accounts, other services and federated principals. `source_arn` is the workload's ARN (a training job, an
     endpoint); when given, the policy must also reject another resource of the same account."""
     if not isinstance(role_record, Mapping) or "AssumeRolePolicyDocument" not in role_record:
-        raise InputError("the role record has no AssumeRolePolicyDocument", "Pass a RoleDetail record from the IAM inventory.")
+        raise InputError("the role record has no AssumeRolePolicyDocument",
+                         "Pass a RoleDetail record from the IAM inventory.")
     role_arn = str(role_record.get("Arn") or "")
     account = account_of(role_arn) or source_account
     name = f"trust policy of {role_record.get('RoleName', role_arn)}"
@@ -91,9 +92,10 @@ def trust_policy_findings(
             continue
         ev = {"policy": name, "statement": s.ref, "json": dict(s.raw)}
         if s.not_principal is not None:
-            findings.append(Finding("not_principal", "critical",
-                                    f"Statement {s.ref} allows everyone except the listed principals to assume the role.",
-                                    PENALTIES["not_principal"], ev))
+            findings.append(Finding(
+                "not_principal", "critical",
+                f"Statement {s.ref} allows everyone except the listed principals to assume the role.",
+                PENALTIES["not_principal"], ev))
             continue
         p = s.principal
         if p is None:
@@ -109,9 +111,10 @@ def trust_policy_findings(
             if norm.startswith("acct:"):
                 acct = norm[5:]
                 if acct == account:
-                    findings.append(Finding("whole_account", "high",
-                                            f"Statement {s.ref} trusts the whole account {acct}: any principal there "
-                                            "with sts:AssumeRole can become this role.", PENALTIES["whole_account"], ev))
+                    findings.append(Finding(
+                        "whole_account", "high",
+                        f"Statement {s.ref} trusts the whole account {acct}: any principal there with sts:AssumeRole "
+                        "can become this role.", PENALTIES["whole_account"], ev))
                 else:
                     findings.append(Finding("other_account", "high",
                                             f"Statement {s.ref} trusts another account ({acct}).",
@@ -122,10 +125,11 @@ def trust_policy_findings(
                                         "this service role.", PENALTIES["unexpected_principal"], ev))
         for svc in p.service:
             if svc.lower() != service:
-                findings.append(Finding("other_service", "medium",
-                                        f"Statement {s.ref} also trusts the service {svc}.", PENALTIES["other_service"], ev))
+                findings.append(Finding("other_service", "medium", f"Statement {s.ref} also trusts the service {svc}.",
+                                        PENALTIES["other_service"], ev))
         for fed in p.federated:
-            findings.append(Finding("federated_principal", "medium", f"Statement {s.ref} trusts the identity provider {fed}.",
+            findings.append(Finding("federated_principal", "medium",
+                                    f"Statement {s.ref} trusts the identity provider {fed}.",
                                     PENALTIES["federated_principal"], ev))
 
     ps = PolicySet(resource=[policy])
@@ -152,7 +156,10 @@ def trust_policy_findings(
                                 PENALTIES["missing_source_condition"],
                                 {"decided_by": (foreign if foreign.allowed else bare).decided_by}))
     if source_arn and expected.allowed:
-        sibling = f"{source_arn.rsplit('/', 1)[0]}/seclab-other-workload" if "/" in source_arn else source_arn + "-other"
+        if "/" in source_arn:
+            sibling = f"{source_arn.rsplit('/', 1)[0]}/seclab-other-workload"
+        else:
+            sibling = source_arn + "-other"
         d = decide({"aws:SourceAccount": source_account, "aws:SourceArn": sibling})
         decisions["other_resource_same_account"] = d.decision
         if d.allowed:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -40,7 +41,7 @@ class AddrSet:
 
     @staticmethod
     def empty(family: int) -> AddrSet:
-        return AddrSet(family, ())
+        return _EMPTY4 if family == 4 else _EMPTY6
 
     @staticmethod
     def everything(family: int) -> AddrSet:
@@ -81,9 +82,16 @@ class AddrSet:
         return AddrSet(self.family, _normalise(self.ranges + other.ranges))
 
     def intersect(self, other: AddrSet) -> AddrSet:
-        if not self.ranges or not other.ranges:
-            return AddrSet(self.family, ())
         a, b = self.ranges, other.ranges
+        if not a or not b:
+            return AddrSet.empty(self.family)
+        if len(b) == 1:  # the common case: a set meets one CIDR
+            lo, hi = b[0]
+            if len(a) == 1:
+                x, y = max(a[0][0], lo), min(a[0][1], hi)
+                return AddrSet(self.family, ((x, y),)) if x <= y else AddrSet.empty(self.family)
+            if lo <= a[0][0] and a[-1][1] <= hi:
+                return self
         i = j = 0
         out = []
         while i < len(a) and j < len(b):
@@ -134,13 +142,20 @@ class AddrSet:
     def contains_address(self, value: int) -> bool:
         return any(lo <= value <= hi for lo, hi in self.ranges)
 
-    def cidrs(self) -> list[str]:
-        """The set as the fewest CIDR blocks, in address order."""
+    def cidrs(self, limit: int | None = None) -> list[str]:
+        """The set as the fewest CIDR blocks, in address order (the first `limit` of them when given)."""
         out: list[str] = []
         cls = ipaddress.IPv4Address if self.family == 4 else ipaddress.IPv6Address
         for lo, hi in self.ranges:
-            out.extend(str(n) for n in ipaddress.summarize_address_range(cls(lo), cls(hi)))
+            for n in ipaddress.summarize_address_range(cls(lo), cls(hi)):
+                if limit is not None and len(out) >= limit:
+                    return out
+                out.append(str(n))
         return out
+
+
+_EMPTY4 = AddrSet(4, ())
+_EMPTY6 = AddrSet(6, ())
 
 
 def parse_cidr(text: str | None) -> IPNetwork | None:
@@ -177,15 +192,22 @@ def internet(family: int) -> AddrSet:
     return INTERNET_V4 if family == 4 else INTERNET_V6
 
 
+@lru_cache(maxsize=8192)
 def describe(addrs: AddrSet, limit: int = 4) -> str:
-    """A short human rendering: "any internet address", "10.20.1.0/24", "10.0.0.0/8 and 2 more"."""
-    if addrs == INTERNET_V4 or addrs == INTERNET_V6:
+    """A short human rendering: "any internet address", "10.20.1.0/24", "10.0.0.0/8, ... and more".
+    Cached and lazy: explanations render the same few sets over and over, and a set carved out of the internet can
+    hold dozens of ranges that nobody reads past the fourth block."""
+    if addrs in (INTERNET_V4, INTERNET_V6):
         return "any internet address"
     if addrs == AddrSet.everything(addrs.family):
         return "0.0.0.0/0" if addrs.family == 4 else "::/0"
-    cidrs = addrs.cidrs()
-    if not cidrs:
+    if not addrs.ranges:
         return "no address"
-    if len(cidrs) <= limit:
-        return ", ".join(cidrs)
-    return ", ".join(cidrs[:limit]) + f" and {len(cidrs) - limit} more blocks"
+    cls = ipaddress.IPv4Address if addrs.family == 4 else ipaddress.IPv6Address
+    shown: list[str] = []
+    for lo, hi in addrs.ranges:
+        for net in ipaddress.summarize_address_range(cls(lo), cls(hi)):
+            if len(shown) == limit:
+                return ", ".join(shown) + " and more"
+            shown.append(str(net))
+    return ", ".join(shown)

@@ -23,7 +23,6 @@ from .reach import (
     Candidate,
     Destination,
     Evaluator,
-    GatewayTarget,
     Outside,
     Place,
     _subnet_place,
@@ -41,7 +40,7 @@ def _bounds(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
         cuts.add(max(0, lo))
         cuts.add(min(65536, hi + 1))
     edges = sorted(cuts)
-    return [(a, b - 1) for a, b in zip(edges, edges[1:]) if a <= b - 1]
+    return [(a, b - 1) for a, b in zip(edges, edges[1:], strict=False) if a <= b - 1]
 
 
 class _Ports:
@@ -98,8 +97,8 @@ def _sources(addrs: AddrSet) -> list[str]:
         return ["0.0.0.0/0"]
     if addrs == INTERNET_V6:
         return ["::/0"]
-    cidrs = addrs.cidrs()
-    return cidrs if len(cidrs) <= MAX_CIDRS else cidrs[:MAX_CIDRS] + [f"... {len(cidrs) - MAX_CIDRS} more blocks"]
+    cidrs = addrs.cidrs(limit=MAX_CIDRS + 1)
+    return cidrs if len(cidrs) <= MAX_CIDRS else cidrs[:MAX_CIDRS] + ["... and more"]
 
 
 def _port_text(e: Mapping[str, Any]) -> str:
@@ -229,7 +228,7 @@ def _subnets(model: NetModel, dest: Destination, protocols: list[str], port: int
                 if sg:
                     for r in sg.ingress:
                         referenced.update(r.groups)
-    results = []
+    results: list[dict[str, Any]] = []
     if dest.blockers:
         return results
     for subnet in model.subnets.values():

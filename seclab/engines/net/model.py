@@ -390,6 +390,7 @@ class NetModel:
     # VPCs that peering connections or transit gateway attachments reach but this inventory does not hold (another
     # account's): a caller with an OrgInventory at hand should use it
     foreign_vpcs: tuple[str, ...] = field(default=())
+    sagemaker_errors: tuple[str, ...] = field(default=())  # the SageMaker sections the collector could not read
 
     def flow_logs_for(self, resource_ids: Iterable[str]) -> list[FlowLog]:
         wanted = set(resource_ids)
@@ -557,6 +558,51 @@ def _unique(records: Iterable[tuple[str, Record]], key: str) -> list[tuple[str, 
     return list(seen.values())
 
 
+def _tgw_route_table(account: str, rec: Record, attachments: Mapping[str, TgwAttachment],
+                     vpcs: Mapping[str, Vpc]) -> TgwRouteTable:
+    assoc_ids = tuple(str(x["TransitGatewayAttachmentId"]) for x in rec.get("Associations") or []
+                      if x.get("TransitGatewayAttachmentId") and x.get("State", "associated") == "associated")
+    prop_ids = tuple(str(x["TransitGatewayAttachmentId"]) for x in rec.get("Propagations") or []
+                     if x.get("TransitGatewayAttachmentId") and x.get("State", "enabled") == "enabled")
+    routes: list[TgwRoute] = []
+    for r in rec.get("Routes") or []:
+        net = parse_cidr(r.get("DestinationCidrBlock"))
+        if net is None:
+            continue
+        atts = tuple(str(x["TransitGatewayAttachmentId"]) for x in r.get("TransitGatewayAttachments") or []
+                     if x.get("TransitGatewayAttachmentId"))
+        inferred = False
+        state = str(r.get("State") or "active")
+        if not atts and state == "active":
+            # The simulator drops a static route's attachment from SearchTransitGatewayRoutes: infer it from the
+            # attached VPC whose CIDR holds the destination.
+            guess = [a.id for a in attachments.values()
+                     if a.tgw_id == rec.get("TransitGatewayId") and a.resource_id in vpcs
+                     and any(_within(net, c) for c in (*vpcs[a.resource_id].cidrs4, *vpcs[a.resource_id].cidrs6))]
+            if len(guess) == 1:
+                atts, inferred = (guess[0],), True
+        routes.append(TgwRoute(str(net), net.version, str(r.get("Type") or "static"), state, atts,
+                               AddrSet.of_network(net), inferred))
+    # Propagated routes: the simulator lists propagations but not the routes they create.
+    have = {r.cidr for r in routes}
+    for att_id in prop_ids:
+        att = attachments.get(att_id)
+        if att is None or att.resource_id not in vpcs:
+            continue
+        vpc = vpcs[att.resource_id]
+        for c in (*vpc.cidrs4, *vpc.cidrs6):
+            if str(c) not in have:
+                have.add(str(c))
+                routes.append(TgwRoute(str(c), c.version, "propagated", "active", (att_id,), AddrSet.of_network(c)))
+    return TgwRouteTable(str(rec["TransitGatewayRouteTableId"]), str(rec.get("TransitGatewayId")), account,
+                         bool(rec.get("DefaultAssociationRouteTable")), assoc_ids, prop_ids, tuple(routes),
+                         _lpm(routes, 4), _lpm(routes, 6))
+
+
+def _within(net: IPNetwork, outer: IPNetwork) -> bool:
+    return net.version == outer.version and net.subnet_of(outer)  # type: ignore[arg-type]
+
+
 def build_model(inventory: AccountInventory | OrgInventory) -> NetModel:
     """The network model of an account or of a learner's whole organization. Raises EvaluationError when the
     collector could not read an EC2 section: a partial model would answer "unreachable" for the wrong reason."""
@@ -571,7 +617,7 @@ def build_model(inventory: AccountInventory | OrgInventory) -> NetModel:
         return _unique(((inv.account_id, r) for inv in invs for r in getattr(inv.ec2, attr)), key)
 
     prefix_lists: dict[str, PrefixList] = {}
-    for account, rec in each("managed_prefix_lists", "PrefixListId"):
+    for _account, rec in each("managed_prefix_lists", "PrefixListId"):
         fam = 6 if str(rec.get("AddressFamily", "IPv4")).lower() == "ipv6" else 4
         prefix_lists[rec["PrefixListId"]] = PrefixList(
             rec["PrefixListId"], str(rec.get("PrefixListName") or ""), fam,
@@ -728,62 +774,24 @@ def build_model(inventory: AccountInventory | OrgInventory) -> NetModel:
     att_assoc_fallback: dict[str, str] = {}
     for account, rec in each("transit_gateway_attachments", "TransitGatewayAttachmentId"):
         opts = rec.get("Options") or {}
-        a = TgwAttachment(rec["TransitGatewayAttachmentId"], str(rec.get("TransitGatewayId")),
-                          str(rec.get("ResourceType") or ("vpc" if rec.get("VpcId") else "")),
-                          str(rec.get("ResourceId") or rec.get("VpcId") or ""),
-                          str(rec.get("ResourceOwnerId") or rec.get("VpcOwnerId") or account),
-                          str(rec.get("State") or "available"),
-                          str(opts.get("SecurityGroupReferencingSupport", "disable")) == "enable")
-        attachments[a.id] = a
-        if a.resource_type == "vpc":
-            vpc_att.setdefault(a.resource_id, []).append(a.id)
+        att = TgwAttachment(rec["TransitGatewayAttachmentId"], str(rec.get("TransitGatewayId")),
+                            str(rec.get("ResourceType") or ("vpc" if rec.get("VpcId") else "")),
+                            str(rec.get("ResourceId") or rec.get("VpcId") or ""),
+                            str(rec.get("ResourceOwnerId") or rec.get("VpcOwnerId") or account),
+                            str(rec.get("State") or "available"),
+                            str(opts.get("SecurityGroupReferencingSupport", "disable")) == "enable")
+        attachments[att.id] = att
+        if att.resource_type == "vpc":
+            vpc_att.setdefault(att.resource_id, []).append(att.id)
         assoc = rec.get("Association") or {}
         if assoc.get("TransitGatewayRouteTableId") and assoc.get("State", "associated") == "associated":
-            att_assoc_fallback[a.id] = str(assoc["TransitGatewayRouteTableId"])
+            att_assoc_fallback[att.id] = str(assoc["TransitGatewayRouteTableId"])
 
     tgw_rts: dict[str, TgwRouteTable] = {}
     att_rt: dict[str, str] = {}
     for account, rec in each("transit_gateway_route_tables", "TransitGatewayRouteTableId"):
-        assoc_ids = tuple(str(a["TransitGatewayAttachmentId"]) for a in rec.get("Associations") or []
-                          if a.get("TransitGatewayAttachmentId") and a.get("State", "associated") == "associated")
-        prop_ids = tuple(str(p["TransitGatewayAttachmentId"]) for p in rec.get("Propagations") or []
-                         if p.get("TransitGatewayAttachmentId") and p.get("State", "enabled") == "enabled")
-        routes: list[TgwRoute] = []
-        for r in rec.get("Routes") or []:
-            net = parse_cidr(r.get("DestinationCidrBlock"))
-            if net is None:
-                continue
-            atts = tuple(str(x["TransitGatewayAttachmentId"]) for x in r.get("TransitGatewayAttachments") or []
-                         if x.get("TransitGatewayAttachmentId"))
-            inferred = False
-            state = str(r.get("State") or "active")
-            if not atts and state == "active":
-                # The simulator drops a static route's attachment from SearchTransitGatewayRoutes: infer it from
-                # the attached VPC whose CIDR holds the destination.
-                guess = [a.id for a in attachments.values()
-                         if a.tgw_id == rec.get("TransitGatewayId") and a.resource_id in vpcs
-                         and any(net.version == c.version and net.subnet_of(c)  # type: ignore[arg-type]
-                                 for c in (*vpcs[a.resource_id].cidrs4, *vpcs[a.resource_id].cidrs6))]
-                if len(guess) == 1:
-                    atts, inferred = (guess[0],), True
-            routes.append(TgwRoute(str(net), net.version, str(r.get("Type") or "static"), state, atts,
-                                   AddrSet.of_network(net), inferred))
-        # Propagated routes: the simulator lists propagations but not the routes they create.
-        have = {r.cidr for r in routes}
-        for att_id in prop_ids:
-            a = attachments.get(att_id)
-            if a is None or a.resource_id not in vpcs:
-                continue
-            v = vpcs[a.resource_id]
-            for c in (*v.cidrs4, *v.cidrs6):
-                if str(c) not in have:
-                    have.add(str(c))
-                    routes.append(TgwRoute(str(c), c.version, "propagated", "active", (att_id,),
-                                           AddrSet.of_network(c)))
-        t = TgwRouteTable(rec["TransitGatewayRouteTableId"], str(rec.get("TransitGatewayId")), account,
-                          bool(rec.get("DefaultAssociationRouteTable")), assoc_ids, prop_ids, tuple(routes),
-                          _lpm(routes, 4), _lpm(routes, 6))
-        tgw_rts[t.id] = t
+        tgw_rt = _tgw_route_table(account, rec, attachments, vpcs)
+        tgw_rts[tgw_rt.id] = tgw_rt
     # An attachment belongs to one route table; the simulator may list it under the default table and under the
     # one the learner associated it with: the explicit (non-default) association wins.
     for t in sorted(tgw_rts.values(), key=lambda t: not t.is_default_association):
@@ -831,7 +839,8 @@ def build_model(inventory: AccountInventory | OrgInventory) -> NetModel:
         subnet_acl=subnet_acl, vpc_subnets={k: tuple(v) for k, v in vpc_subnets.items()},
         vpc_gateways={k: tuple(v) for k, v in vpc_gw.items()}, vpc_default_sg=default_sg,
         attachment_route_table=att_rt, vpc_attachments={k: tuple(v) for k, v in vpc_att.items()},
-        eni_public=eni_public, notes=tuple(notes), foreign_vpcs=tuple(foreign))
+        eni_public=eni_public, notes=tuple(notes), foreign_vpcs=tuple(foreign),
+        sagemaker_errors=tuple(f"{inv.account_id}: {msg}" for inv in invs for msg in inv.failed("sagemaker")))
 
 
 _CACHE: dict[int, tuple[weakref.ref[Any], NetModel]] = {}

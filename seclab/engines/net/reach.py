@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from seclab.errors import InputError, NotFound
+from seclab.errors import EvaluationError, InputError, NotFound
 
 from .addrs import AddrSet, describe, internet, parse_address
 from .model import (
@@ -149,9 +149,9 @@ def parse_query(query: Any) -> Query:
     if protocol not in ("tcp", "udp", "-1"):
         raise InputError(f"unsupported protocol {query.get('protocol')!r}", 'Use "tcp", "udp" or "-1".')
     port = query.get("port")
-    if protocol != "-1" or port is not None:
-        if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
-            raise InputError(f"port must be an integer 0-65535, got {port!r}")
+    bad_port = isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535
+    if (protocol != "-1" or port is not None) and bad_port:
+        raise InputError(f"port must be an integer 0-65535, got {port!r}")
     return Query(query["from"], query["to"], port, protocol)
 
 
@@ -285,6 +285,9 @@ def resolve_destination(model: NetModel, spec: Mapping[str, Any]) -> Destination
     if keys == {"sagemaker_endpoint"}:
         name = str(spec["sagemaker_endpoint"])
         sm = model.sagemaker_endpoints.get(name)
+        if sm is None and model.sagemaker_errors:
+            raise EvaluationError(f"SageMaker endpoint {name!r} could not be looked up: the SageMaker inventory is "
+                                  f"incomplete ({'; '.join(model.sagemaker_errors)})", "Retry; is the simulator up?")
         if sm is None:
             raise UnknownComponent("SageMaker endpoint", name)
         return _sagemaker_destination(model, sm)
@@ -581,15 +584,17 @@ class Evaluator:
             c.ok(acl.id, "network_acl", f"network ACL {acl.id} of {place.subnet.id} admits {direction} {what} "
                                         f"{word} {describe(allowed)} ({rule.text() if rule else 'allowed'}{extra})")
             return allowed
-        denies = []
+        denies: list[str] = []
+        partial: list[str] = []
         for e, _a, _p, ok in decisions:
-            if ok:
-                continue
-            text = e.text() if e is not None else "no rule matches, so the final * rule denies it"
-            if text not in denies:
-                denies.append(text)
+            text = e.text() if e is not None else "no rule matches the rest, so the final * rule denies it"
+            bucket = partial if ok else denies
+            if text not in bucket:
+                bucket.append(text)
         if not decisions:
             denies.append("no rule matches, so the final * rule denies it")
+        if partial:  # e.g. a reply rule that opens a few ports, not a whole client range
+            denies.insert(0, f"{'; '.join(partial[:2])} (not enough)")
         c.block(acl.id, "network_acl",
                 f"Network ACL {acl.id} of {place.subnet.id} blocks {direction} {what} {word} {remote_text}: "
                 f"{'; '.join(denies[:3])}.", stage)
@@ -964,8 +969,6 @@ class Evaluator:
                                               f"no {dst.prefix_list.id if dst.prefix_list else 'prefix-list'} route "
                                               f"to it), so traffic to {ep.service} does not use the endpoint.",
                         "delivered")
-        c.hops.append(_hop(ep.id, "vpc_endpoint", f"gateway endpoint {ep.id} for {ep.service}; "
-                                                  f"{_policy_text(ep.policy)}"))
         r = self.check_acl(c, src, False, D, True, service, "src_in")
         if r is not None:
             D = r
@@ -1045,8 +1048,6 @@ def answer(model: NetModel, q: Query) -> tuple[dict[str, Any], Candidate | None]
     notes += [n for n in model.notes if any(h["component"] in n for h in out["path"])]
     if notes:
         out["notes"] = notes
-    if chosen and chosen.reachable:
-        out["path"] = [{k: v for k, v in h.items()} for h in chosen.hops]
     return out, chosen
 
 

@@ -1,0 +1,75 @@
+"""The execution role cannot act on other services or resources: it serves one model, nothing more.
+
+Played through the IAM engine as the role: managing SageMaker resources or invoking endpoints, passing or changing
+roles, changing the network, reading secrets and keys, and stopping the audit trail must all be denied. The network-
+interface actions SageMaker documents for VPC-attached models, ECR image pulls and metric publishing are tolerated.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from types import ModuleType
+from typing import Any
+
+from seclab.grading import CheckContext, Finding
+from seclab.paths import labs_dir
+
+
+def _pe() -> ModuleType:
+    """The lab's shared evaluation helpers (labs/private-endpoint/checklib.py), loaded once per process."""
+    name = "seclab_labs.private_endpoint.checklib"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, labs_dir() / "private-endpoint" / "checklib.py")
+        if spec is None or spec.loader is None:
+            raise ImportError("labs/private-endpoint/checklib.py cannot be loaded")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # before exec: its dataclasses look their module up
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[name]
+            raise
+    return sys.modules[name]
+
+
+def run(ctx: CheckContext) -> Finding:
+    pe = _pe()
+    f, inv = ctx.facts, ctx.inventory
+    name = str(f["execution_role_name"])
+    role = inv.iam.role(name)
+    if role is None:
+        return ctx.fail("role_missing", role=name, account=inv.account_id)
+    rp = pe.role_policies(inv, role)
+    if rp.missing_managed:  # permissions we cannot read must not turn into a free PASS
+        return ctx.error("policy_unreadable", role=name, policies=", ".join(rp.missing_managed))
+    acct = inv.account_id
+    legacy = f"arn:aws:iam::{acct}:role/{f['legacy_role_name']}"
+    probes = [
+        pe.Probe("sagemaker:CreateEndpoint", "*"),
+        pe.Probe("sagemaker:UpdateEndpoint", f["endpoint_arn"], label="sagemaker:UpdateEndpoint on its endpoint"),
+        pe.Probe("sagemaker:DeleteEndpoint", f["endpoint_arn"], label="sagemaker:DeleteEndpoint on its endpoint"),
+        pe.Probe("sagemaker:CreateModel", "*"),
+        pe.Probe("sagemaker:InvokeEndpoint", f["endpoint_arn"], label="sagemaker:InvokeEndpoint on its endpoint"),
+        pe.Probe("sagemaker:CreatePresignedDomainUrl", "*"),
+        pe.Probe("iam:PassRole", legacy, label=f"iam:PassRole of {f['legacy_role_name']}"),
+        pe.Probe("iam:PutRolePolicy", str(role["Arn"]), label="iam:PutRolePolicy on itself"),
+        pe.Probe("iam:CreateRole", "*"),
+        pe.Probe("ec2:AuthorizeSecurityGroupIngress", "*"),
+        pe.Probe("ec2:CreateRoute", "*"),
+        pe.Probe("ec2:RunInstances", "*"),
+        pe.Probe("ec2:DeleteFlowLogs", "*"),
+        pe.Probe("kms:Decrypt", "*", label="kms:Decrypt with any key"),
+        pe.Probe("secretsmanager:GetSecretValue", "*"),
+        pe.Probe("ssm:GetParameter", "*"),
+        pe.Probe("cloudtrail:StopLogging", "*"),
+        pe.Probe("lambda:InvokeFunction", "*"),
+        pe.Probe("dynamodb:Scan", "*"),
+    ]
+    outcomes = pe.ask(rp, probes, acct)
+    evidence = {"role": rp.arn, "policies": list(rp.names), "requests": [o.evidence() for o in outcomes],
+                "tolerated": list(pe.VPC_ENI_ACTIONS) + ["ecr image pulls", "cloudwatch:PutMetricData"]}
+    allowed = [o for o in outcomes if o.allowed]
+    if allowed:
+        return ctx.fail("other_services", evidence=evidence, role=name, allowed=pe.listing(allowed, 5))
+    return ctx.ok("pass", evidence=evidence, role=name, probed=len(probes))

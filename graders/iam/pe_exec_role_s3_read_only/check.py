@@ -1,0 +1,60 @@
+"""The execution role cannot change or delete anything in S3, including its own model artifact.
+
+Played through the IAM engine as the role: overwriting, deleting or re-permissioning the artifact, and changing or
+deleting the bucket, must all be denied. This is what s3:* (even on the right prefix) gets wrong.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from types import ModuleType
+from typing import Any
+
+from seclab.grading import CheckContext, Finding
+from seclab.paths import labs_dir
+
+
+def _pe() -> ModuleType:
+    """The lab's shared evaluation helpers (labs/private-endpoint/checklib.py), loaded once per process."""
+    name = "seclab_labs.private_endpoint.checklib"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, labs_dir() / "private-endpoint" / "checklib.py")
+        if spec is None or spec.loader is None:
+            raise ImportError("labs/private-endpoint/checklib.py cannot be loaded")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # before exec: its dataclasses look their module up
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[name]
+            raise
+    return sys.modules[name]
+
+
+def run(ctx: CheckContext) -> Finding:
+    pe = _pe()
+    f, inv = ctx.facts, ctx.inventory
+    name = str(f["execution_role_name"])
+    role = inv.iam.role(name)
+    if role is None:
+        return ctx.fail("role_missing", role=name, account=inv.account_id)
+    rp = pe.role_policies(inv, role)
+    if rp.missing_managed:  # permissions we cannot read must not turn into a free PASS
+        return ctx.error("policy_unreadable", role=name, policies=", ".join(rp.missing_managed))
+    bucket, key = f["model_bucket"], f["model_artifact_key"]
+    obj, b = f"arn:aws:s3:::{bucket}/{key}", f"arn:aws:s3:::{bucket}"
+    context = pe.exec_context(f, inv)
+    probes = [
+        pe.Probe("s3:PutObject", obj, context, "s3:PutObject over the model artifact"),
+        pe.Probe("s3:DeleteObject", obj, context, "s3:DeleteObject of the model artifact"),
+        pe.Probe("s3:PutObjectAcl", obj, context, "s3:PutObjectAcl on the model artifact"),
+        pe.Probe("s3:PutBucketPolicy", b, context, f"s3:PutBucketPolicy on {bucket}"),
+        pe.Probe("s3:DeleteBucket", b, context, f"s3:DeleteBucket on {bucket}"),
+    ]
+    outcomes = pe.ask(rp, probes, inv.account_id)
+    evidence = {"role": rp.arn, "policies": list(rp.names), "requests": [o.evidence() for o in outcomes]}
+    allowed = [o for o in outcomes if o.allowed]
+    if allowed:
+        return ctx.fail("writes", evidence=evidence, role=name, allowed=pe.listing(allowed))
+    return ctx.ok("pass", evidence=evidence, role=name, bucket=bucket)

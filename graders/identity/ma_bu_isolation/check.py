@@ -1,0 +1,69 @@
+"""Task 6: isolation proven over the who-can-reach graph of the whole organization (graders/organizations/ma_lib).
+
+The network side of isolation is judged by ma_network_segmentation; this check follows identities.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+from seclab.grading import CheckContext, Finding
+
+
+def _lib() -> ModuleType:
+    """The lab's shared analysis (graders/organizations/ma_lib), loaded once per process."""
+    name = "seclab_graders.ma_platform"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            name, Path(__file__).resolve().parents[2] / "organizations" / "ma_lib" / "ma_platform.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[name]
+            raise
+    return sys.modules[name]
+
+
+def _trim(decided_by: list[dict[str, object]]) -> list[dict[str, object]]:
+    """The statements that granted (the SCP/RCP levels that merely allow add nothing for a learner)."""
+    return [e for e in decided_by if not str(e.get("policy", "")).startswith(("scp", "rcp"))]
+
+
+def run(ctx: CheckContext) -> Finding:
+    lib = _lib()
+    p = lib.platform(ctx.org, ctx.facts)
+    missing = p.missing_accounts()
+    if missing:
+        return ctx.fail("accounts_missing", missing=", ".join(missing))
+    principals = p.principals()
+    lacking = []
+    for bu in p.bus:
+        if not any(x.kind == "sso_role" and x.account == bu.account_id for x in principals.values()):
+            lacking.append(f"no Identity Center permission set is assigned in {bu.account_name}")
+    mlops_arn, detours = p.mlops_detours()
+    if mlops_arn is None:
+        lacking.append(f"there is no {ctx.facts['shared']['mlops_role']} role in {p.shared_name}")
+    if lacking:
+        return ctx.fail("nothing_to_prove", what="; ".join(lacking[:3]))
+    g = p.graph()
+    breaches = p.breaches()
+    evidence = {"principals": len(principals), "edges": sum(len(v) for v in g.edges.values()),
+                "graph": g.to_dict()}
+    if breaches:
+        evidence["breaches"] = [dict(b, decided_by=_trim(b["decided_by"])) for b in breaches]
+        first = breaches[0]
+        pairs = len({(b["from"], b["to"]) for b in breaches})
+        return ctx.fail("breach", evidence=evidence, count=pairs, path=first["path"])
+    role = ctx.facts["roles"]["mlops_access"]
+    if detours:
+        evidence["detours"] = detours
+        return ctx.fail("mlops_detour", evidence=evidence, bu=detours[0]["bu"], path=detours[0]["path"], role=role)
+    n = len(p.bus)
+    return ctx.ok("pass", evidence=evidence, pairs=n * (n - 1), principals=len(principals), edges=evidence["edges"],
+                  role=role)

@@ -1,0 +1,62 @@
+"""Nothing on the internet can reach the endpoint: no security-group rule admits an internet address.
+
+SageMaker never gives model containers public addresses, so the network engine finds no internet path even with an
+open rule; the rule itself is still the finding (one routing change away from exposure), so the security groups are
+judged too: any inbound source that includes an internet address (0.0.0.0/0, ::/0, a public range) fails.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from types import ModuleType
+from typing import Any
+
+from seclab.grading import CheckContext, Finding
+from seclab.paths import labs_dir
+
+
+def _pe() -> ModuleType:
+    """The lab's shared evaluation helpers (labs/private-endpoint/checklib.py), loaded once per process."""
+    name = "seclab_labs.private_endpoint.checklib"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, labs_dir() / "private-endpoint" / "checklib.py")
+        if spec is None or spec.loader is None:
+            raise ImportError("labs/private-endpoint/checklib.py cannot be loaded")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # before exec: its dataclasses look their module up
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[name]
+            raise
+    return sys.modules[name]
+
+
+def run(ctx: CheckContext) -> Finding:
+    pe = _pe()
+    f, inv = ctx.facts, ctx.inventory
+    ch = pe.chain(inv, f)
+    if ch.endpoint is None:
+        return ctx.fail("endpoint_missing", **pe.endpoint_missing_params(f))
+    if ch.missing:
+        return ctx.fail("chain_broken", endpoint=f["endpoint_name"], missing=", ".join(ch.missing))
+    if not pe.model_subnets(ch):
+        return ctx.fail("not_in_vpc", endpoint=f["endpoint_name"])
+    groups = pe.model_groups(inv, ch)
+    have = {str(g.get("GroupId")) for g in inv.ec2.security_groups}
+    missing = [g for g in groups if g not in have]
+    if missing:
+        return ctx.fail("sg_missing", evidence={"SecurityGroupIds": groups}, group=missing[0],
+                        endpoint=f["endpoint_name"])
+    rules = pe.internet_rules(inv, groups)
+    exp = pe.exposure_of(inv, {"sagemaker_endpoint": f["endpoint_name"]})
+    evidence = {"security_groups": groups, "internet_rules": rules, "internet": exp.get("internet"),
+                "ingress_rules": exp.get("ingress_rules")}
+    params = {"endpoint": f["endpoint_name"], "app_cidr": f["app_subnet_cidr"], "port": f["port"]}
+    if rules:
+        return ctx.fail("open_to_internet", evidence=evidence, rules=pe.rule_text(rules), **params)
+    if exp.get("internet", {}).get("reachable"):
+        ports = "; ".join(pe.port_text(e) for e in exp["internet"].get("ports", []))
+        return ctx.fail("internet_reachable", evidence=evidence, ports=ports, **params)
+    return ctx.ok("pass", evidence=evidence, groups=", ".join(groups), **params)

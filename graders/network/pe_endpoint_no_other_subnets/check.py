@@ -1,0 +1,53 @@
+"""No subnet other than the invoking application's reaches the endpoint, on any port.
+
+From the network engine's exposure summary: every subnet from which a workload could reach the endpoint. A subnet
+reached only by workloads carrying the application's own security group (an SG-to-SG rule) counts as the
+application's access, wherever that group is used.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from types import ModuleType
+from typing import Any
+
+from seclab.grading import CheckContext, Finding
+from seclab.paths import labs_dir
+
+
+def _pe() -> ModuleType:
+    """The lab's shared evaluation helpers (labs/private-endpoint/checklib.py), loaded once per process."""
+    name = "seclab_labs.private_endpoint.checklib"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, labs_dir() / "private-endpoint" / "checklib.py")
+        if spec is None or spec.loader is None:
+            raise ImportError("labs/private-endpoint/checklib.py cannot be loaded")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # before exec: its dataclasses look their module up
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[name]
+            raise
+    return sys.modules[name]
+
+
+def run(ctx: CheckContext) -> Finding:
+    pe = _pe()
+    f, inv = ctx.facts, ctx.inventory
+    ch = pe.chain(inv, f)
+    if ch.endpoint is None:
+        return ctx.fail("endpoint_missing", **pe.endpoint_missing_params(f))
+    if ch.missing:
+        return ctx.fail("chain_broken", endpoint=f["endpoint_name"], missing=", ".join(ch.missing))
+    if not pe.model_subnets(ch):
+        return ctx.fail("not_in_vpc", endpoint=f["endpoint_name"])
+    exp = pe.exposure_of(inv, {"sagemaker_endpoint": f["endpoint_name"]})
+    others = pe.other_subnet_access(exp, f["app_subnet_id"], [f["app_security_group_id"]])
+    evidence = {"subnets": exp.get("subnets"), "ingress_rules": exp.get("ingress_rules"), "other_subnets": others}
+    params = {"endpoint": f["endpoint_name"], "app_subnet": f["app_subnet_id"], "app_cidr": f["app_subnet_cidr"],
+              "app_sg": f["app_security_group_id"]}
+    if others:
+        return ctx.fail("other_subnets", evidence=evidence, subnets=pe.subnet_text(others), **params)
+    return ctx.ok("pass", evidence=evidence, **params)

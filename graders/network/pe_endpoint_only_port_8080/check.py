@@ -1,0 +1,54 @@
+"""The invoking application reaches the endpoint only on the model port (8080), no other port.
+
+From the network engine's exposure summary: the ports (tcp and udp) on which the application subnet reaches the
+endpoint. Anything beyond the model port is surface an attacker in the application subnet could use.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from types import ModuleType
+from typing import Any
+
+from seclab.grading import CheckContext, Finding
+from seclab.paths import labs_dir
+
+
+def _pe() -> ModuleType:
+    """The lab's shared evaluation helpers (labs/private-endpoint/checklib.py), loaded once per process."""
+    name = "seclab_labs.private_endpoint.checklib"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, labs_dir() / "private-endpoint" / "checklib.py")
+        if spec is None or spec.loader is None:
+            raise ImportError("labs/private-endpoint/checklib.py cannot be loaded")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # before exec: its dataclasses look their module up
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[name]
+            raise
+    return sys.modules[name]
+
+
+def run(ctx: CheckContext) -> Finding:
+    pe = _pe()
+    f, inv = ctx.facts, ctx.inventory
+    ch = pe.chain(inv, f)
+    if ch.endpoint is None:
+        return ctx.fail("endpoint_missing", **pe.endpoint_missing_params(f))
+    if ch.missing:
+        return ctx.fail("chain_broken", endpoint=f["endpoint_name"], missing=", ".join(ch.missing))
+    if not pe.model_subnets(ch):
+        return ctx.fail("not_in_vpc", endpoint=f["endpoint_name"])
+    port = int(f["port"])
+    exp = pe.exposure_of(inv, {"sagemaker_endpoint": f["endpoint_name"]})
+    app = next((s for s in exp.get("subnets", []) if s.get("subnet") == f["app_subnet_id"]), None)
+    entries = list(app.get("ports", [])) if app else []
+    extra = [e for e in entries if not (e.get("protocol") == "tcp" and e.get("from") == port and e.get("to") == port)]
+    evidence = {"app_subnet": app, "ingress_rules": exp.get("ingress_rules")}
+    params = {"endpoint": f["endpoint_name"], "port": port, "subnet": f["app_subnet_id"]}
+    if extra:
+        return ctx.fail("other_ports", evidence=evidence, ports=", ".join(pe.port_text(e) for e in extra), **params)
+    return ctx.ok("pass", evidence=evidence, **params)

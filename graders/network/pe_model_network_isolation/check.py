@@ -1,0 +1,49 @@
+"""Every model behind the lab's endpoint runs with network isolation.
+
+With EnableNetworkIsolation the model container has no outbound network access at all: it cannot call out of the
+VPC, even through the VPC's own routes, which is what stops a compromised model from exfiltrating data.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from types import ModuleType
+from typing import Any
+
+from seclab.grading import CheckContext, Finding
+from seclab.paths import labs_dir
+
+
+def _pe() -> ModuleType:
+    """The lab's shared evaluation helpers (labs/private-endpoint/checklib.py), loaded once per process."""
+    name = "seclab_labs.private_endpoint.checklib"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, labs_dir() / "private-endpoint" / "checklib.py")
+        if spec is None or spec.loader is None:
+            raise ImportError("labs/private-endpoint/checklib.py cannot be loaded")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # before exec: its dataclasses look their module up
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[name]
+            raise
+    return sys.modules[name]
+
+
+def run(ctx: CheckContext) -> Finding:
+    pe = _pe()
+    f, inv = ctx.facts, ctx.inventory
+    ch = pe.chain(inv, f)
+    if ch.endpoint is None:
+        return ctx.fail("endpoint_missing", **pe.endpoint_missing_params(f))
+    if ch.missing:
+        return ctx.fail("chain_broken", endpoint=f["endpoint_name"], missing=", ".join(ch.missing))
+    evidence = {str(m.get("ModelName")): {"EnableNetworkIsolation": m.get("EnableNetworkIsolation")}
+                for m in ch.models}
+    off = [m for m in ch.models if m.get("EnableNetworkIsolation") is not True]
+    if off:
+        return ctx.fail("isolation_off", evidence=evidence, model=off[0].get("ModelName"), endpoint=f["endpoint_name"])
+    return ctx.ok("pass", evidence=evidence, endpoint=f["endpoint_name"],
+                  models=", ".join(str(m.get("ModelName")) for m in ch.models))

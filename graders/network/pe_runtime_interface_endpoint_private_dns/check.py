@@ -1,0 +1,53 @@
+"""An interface endpoint for the SageMaker Runtime, with private DNS, keeps invocations inside the VPC.
+
+With private DNS on, the application's ordinary SDK calls to runtime.sagemaker.<region>.amazonaws.com resolve to the
+endpoint's private interfaces in the VPC instead of public addresses; no code change, no internet path.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from types import ModuleType
+from typing import Any
+
+from seclab.grading import CheckContext, Finding
+from seclab.paths import labs_dir
+
+
+def _pe() -> ModuleType:
+    """The lab's shared evaluation helpers (labs/private-endpoint/checklib.py), loaded once per process."""
+    name = "seclab_labs.private_endpoint.checklib"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, labs_dir() / "private-endpoint" / "checklib.py")
+        if spec is None or spec.loader is None:
+            raise ImportError("labs/private-endpoint/checklib.py cannot be loaded")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # before exec: its dataclasses look their module up
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[name]
+            raise
+    return sys.modules[name]
+
+
+def run(ctx: CheckContext) -> Finding:
+    pe = _pe()
+    f, inv = ctx.facts, ctx.inventory
+    eps = pe.vpc_endpoints(inv, f, f["runtime_service_name"], "Interface")
+    params = {"vpc": f["vpc_id"], "service": f["runtime_service_name"], "region": f["region"]}
+    if not eps:
+        return ctx.fail("missing", evidence={"vpc_endpoints": [e.get("ServiceName") for e in inv.ec2.vpc_endpoints
+                                                               if e.get("VpcId") == f["vpc_id"]]}, **params)
+    evidence = [{k: e.get(k) for k in ("VpcEndpointId", "PrivateDnsEnabled", "SubnetIds", "Groups", "DnsEntries",
+                                       "State")} for e in eps]
+    good = [e for e in eps if e.get("PrivateDnsEnabled") and e.get("SubnetIds")]
+    if not good:
+        e = eps[0]
+        if not e.get("PrivateDnsEnabled"):
+            return ctx.fail("private_dns_off", evidence=evidence, endpoint_id=e.get("VpcEndpointId"), **params)
+        return ctx.fail("no_subnets", evidence=evidence, endpoint_id=e.get("VpcEndpointId"), **params)
+    e = good[0]
+    return ctx.ok("pass", evidence=evidence, endpoint_id=e.get("VpcEndpointId"),
+                  subnets=", ".join(e.get("SubnetIds") or []), **params)

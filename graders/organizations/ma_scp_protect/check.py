@@ -1,0 +1,53 @@
+"""Task 5c: the platform-protection guardrail, proven by evaluating requests through the SCP levels."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+from seclab.grading import CheckContext, Finding
+
+
+def _lib() -> ModuleType:
+    """The lab's shared analysis (graders/organizations/ma_lib), loaded once per process."""
+    name = "seclab_graders.ma_platform"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            name, Path(__file__).resolve().parents[2] / "organizations" / "ma_lib" / "ma_platform.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[name]
+            raise
+    return sys.modules[name]
+
+
+def run(ctx: CheckContext) -> Finding:
+    lib = _lib()
+    p = lib.platform(ctx.org, ctx.facts)
+    missing = p.missing_accounts()
+    if missing:
+        return ctx.fail("accounts_missing", missing=", ".join(missing))
+    # an approved and a forbidden region: a guardrail that holds only because a region statement denies
+    # everything there would not hold everywhere
+    regions = [ctx.facts["approved_regions"][0], ctx.facts["forbidden_region_probes"][0]]
+    accounts = [str(b.account_id) for b in p.bus] + [str(p.shared_id)]
+    actors = lib.bu_actors(p, accounts)
+    requests = 0
+    for who in actors:
+        for region in regions:
+            trail = f"arn:aws:cloudtrail:{region}:{who.account}:trail/platform-trail"
+            for action, resource in (("organizations:LeaveOrganization", "*"), ("cloudtrail:StopLogging", trail),
+                                     ("cloudtrail:DeleteTrail", trail)):
+                d = lib.scp_decision(p, who, action, resource, region)
+                requests += 1
+                if d.decision != "explicit_deny":
+                    return ctx.fail("not_denied", evidence={"decision": d.to_dict()}, action=action,
+                                    who=who.label, region=region)
+    return ctx.ok("pass", evidence={"requests": requests}, principals=len(actors), accounts=len(accounts),
+                  requests=requests)
