@@ -7,13 +7,10 @@ perimeter rule neither hides a missing upload rule nor makes a correct upload lo
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from seclab.grading import CheckContext, Finding
+from seclab.grading import CheckContext, Finding, check_library
 
 _WHAT = {
     "sse_s3": "SSE-S3 (AES256) uploads",
@@ -26,15 +23,8 @@ _WHAT = {
 
 
 def _lib() -> ModuleType:
-    name = "seclab_graders.cmk_pipeline_lib"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, Path(__file__).resolve().parents[2] / "encryption" / "cmk_pipeline_lib" / "lib.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    """The lab's shared check helpers (graders/_lib/cmk_pipeline.py)."""
+    return check_library("cmk_pipeline")
 
 
 def _default_is(lib: ModuleType, inv: Any, bucket: Any, key_arn: str) -> tuple[bool, str]:

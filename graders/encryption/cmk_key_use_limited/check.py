@@ -3,25 +3,15 @@ engine), compared with the scenario's pipeline roles and the two services the pi
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 from types import ModuleType
 
 from seclab.engines.crypto import analyze_key_policy
-from seclab.grading import CheckContext, Finding
+from seclab.grading import CheckContext, Finding, check_library
 
 
 def _lib() -> ModuleType:
-    name = "seclab_graders.cmk_pipeline_lib"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, Path(__file__).resolve().parents[2] / "encryption" / "cmk_pipeline_lib" / "lib.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    """The lab's shared check helpers (graders/_lib/cmk_pipeline.py)."""
+    return check_library("cmk_pipeline")
 
 
 def _short(arn: str) -> str:

@@ -12,14 +12,11 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from seclab.engines.iam import PolicySet, Request, evaluate, least_privilege
-from seclab.grading import CheckContext, Finding
+from seclab.grading import CheckContext, Finding, check_library
 
 # Every KMS action (Service Authorization Reference, AWS KMS). The training role may have only PERMITTED_KMS.
 KMS_ACTIONS = (
@@ -49,15 +46,8 @@ BUCKET_ADMIN = ("s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:PutEncryption
 
 
 def _lib() -> ModuleType:
-    name = "seclab_graders.cmk_pipeline_lib"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, Path(__file__).resolve().parents[2] / "encryption" / "cmk_pipeline_lib" / "lib.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    """The lab's shared check helpers (graders/_lib/cmk_pipeline.py)."""
+    return check_library("cmk_pipeline")
 
 
 def _policies(inv: Any, role: dict[str, Any]) -> tuple[list[str], list[Any], list[Any]]:

@@ -7,30 +7,16 @@ customer-managed policies are both fine.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from types import ModuleType
 from typing import Any
 
-from seclab.grading import CheckContext, Finding
+from seclab.grading import CheckContext, Finding, check_library
 from seclab.paths import labs_dir
 
 
 def _pe() -> ModuleType:
-    """The lab's shared evaluation helpers (labs/private-endpoint/checklib.py), loaded once per process."""
-    name = "seclab_labs.private_endpoint.checklib"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, labs_dir() / "private-endpoint" / "checklib.py")
-        if spec is None or spec.loader is None:
-            raise ImportError("labs/private-endpoint/checklib.py cannot be loaded")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module  # before exec: its dataclasses look their module up
-        try:
-            spec.loader.exec_module(module)
-        except BaseException:
-            del sys.modules[name]
-            raise
-    return sys.modules[name]
+    """The lab's shared check helpers (graders/_lib/private_endpoint.py)."""
+    return check_library("private_endpoint")
 
 
 def run(ctx: CheckContext) -> Finding:
