@@ -330,3 +330,32 @@ def exposure_of(inv: AccountInventory, destination: Mapping[str, Any], port: int
     _EXPOSURE[key] = (weakref.ref(inv, lambda _r, k=key: _EXPOSURE.pop(k, None)), answer)
     return answer
 
+
+
+# ------------------------------------------------------------------ preambles shared by the checks
+
+
+def endpoint_chain(ctx: Any) -> tuple[Chain, Any]:
+    """The endpoint -> config -> models chain, and the FAIL finding to return when part of it is not built yet
+    (None when the chain is complete)."""
+    f, inv = ctx.facts, ctx.inventory
+    ch = chain(inv, f)
+    if ch.endpoint is None:
+        return ch, ctx.fail("endpoint_missing", **endpoint_missing_params(f))
+    if ch.missing:
+        return ch, ctx.fail("chain_broken", endpoint=f["endpoint_name"], missing=", ".join(ch.missing))
+    return ch, None
+
+
+def execution_role(ctx: Any, fact: str = "execution_role_name") -> tuple[Any, Any, Any]:
+    """The role named by `fact`, its policies, and the finding to return instead (role missing: FAIL; an attached
+    policy we cannot read: ERROR, so unreadable permissions never turn into a free PASS)."""
+    inv = ctx.inventory
+    name = str(ctx.facts[fact])
+    role = inv.iam.role(name)
+    if role is None:
+        return None, None, ctx.fail("role_missing", role=name, account=inv.account_id)
+    rp = role_policies(inv, role)
+    if rp.missing_managed:
+        return role, rp, ctx.error("policy_unreadable", role=name, policies=", ".join(rp.missing_managed))
+    return role, rp, None

@@ -1,39 +1,26 @@
 """The multi-account lab's live diagram: the organization as built (OUs, accounts, guardrails, MLOps trust and
 network links) and the isolation matrix, both drawn from the simulator's state by the same analysis the grader
-uses (graders/organizations/ma_lib/ma_platform.py and the network engine), so what the learner sees is what is
+uses (graders/_lib/multi_account.py and the network engine), so what the learner sees is what is
 graded. `seclab diagram multi-account` (and lab.diagram() in the notebook) prints it as Markdown.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 from collections.abc import Mapping
 from types import ModuleType
 from typing import Any
 
 from seclab.engines.net import reach
 from seclab.inventory.model import OrgInventory
-from seclab.paths import graders_dir
+from seclab.grading import check_library
 
 ROUTING = ("route_table", "transit_gateway", "vpc_peering")
 
 
 def _lib() -> ModuleType:
-    name = "seclab_graders.ma_platform"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, graders_dir() / "organizations" / "ma_lib" /
-                                                      "ma_platform.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        try:
-            spec.loader.exec_module(module)
-        except BaseException:
-            del sys.modules[name]
-            raise
-    return sys.modules[name]
+    """The same analysis the checks use (graders/_lib/multi_account.py), so the diagram shows what is graded."""
+    return check_library("multi_account")
 
 
 def _id(text: str) -> str:

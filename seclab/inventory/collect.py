@@ -499,6 +499,14 @@ def _identity_center(r: _Reader, account_id: str) -> IdentityCenter | None:
     arn = inst["InstanceArn"]
     psets: list[Record] = []
     assignments: list[Record] = []
+    # Assignments are listed per account. ListAccountsForProvisionedPermissionSet would name the accounts, but the
+    # simulator only ever returns the caller's own; asking every account of the organization is exact either way.
+    org_accounts = [account_id]
+    try:
+        org_accounts += [a["Id"] for a in r.pages("organizations", "list_accounts", "Accounts")
+                         if a["Id"] != account_id]
+    except ClientError:
+        pass  # no organization: the home account only
     for ps_arn in r.pages("sso-admin", "list_permission_sets", "PermissionSets", InstanceArn=arn):
         ps = sso.describe_permission_set(InstanceArn=arn, PermissionSetArn=ps_arn)["PermissionSet"]
         inline = sso.get_inline_policy_for_permission_set(InstanceArn=arn, PermissionSetArn=ps_arn).get("InlinePolicy")
@@ -511,12 +519,7 @@ def _identity_center(r: _Reader, account_id: str) -> IdentityCenter | None:
             cmp = []
         psets.append(dict(ps, InlinePolicy=_parse_policy(inline) if inline else None,
                           ManagedPolicies=[m["Arn"] for m in managed], CustomerManagedPolicyReferences=cmp))
-        try:
-            accts = r.pages("sso-admin", "list_accounts_for_provisioned_permission_set", "AccountIds",
-                            InstanceArn=arn, PermissionSetArn=ps_arn)
-        except ClientError:
-            accts = []
-        for acct in accts:
+        for acct in org_accounts:
             assignments += r.pages("sso-admin", "list_account_assignments", "AccountAssignments",
                                    InstanceArn=arn, AccountId=acct, PermissionSetArn=ps_arn)
     store = inst.get("IdentityStoreId", "")
@@ -618,6 +621,9 @@ def collect_learner(
             ids += [str(a["Id"]) for a in home.organizations.accounts if str(a["Id"]) != record.home_account]
         member_sections = [s for s in (wanted if wanted is not None else [*SECTIONS, "identity_center"])
                            if s != "organizations"]
-        for acct in sorted(set(ids)):
-            members[acct] = collect_account(acct, session_factory, member_sections)
+        # member accounts are independent: read them side by side (each read holds its own clients)
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            futures = {acct: pool.submit(collect_account, acct, session_factory, member_sections)
+                       for acct in sorted(set(ids))}
+            members = {acct: fut.result() for acct, fut in futures.items()}
     return OrgInventory(management=home, members=members)

@@ -3,7 +3,6 @@ encryption engine: the simulator validates none of them) and writes to the artif
 
 from __future__ import annotations
 
-from pathlib import Path
 from types import ModuleType
 
 from seclab.grading import CheckContext, Finding, check_library

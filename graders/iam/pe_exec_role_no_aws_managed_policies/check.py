@@ -8,10 +8,8 @@ customer-managed policies are both fine.
 from __future__ import annotations
 
 from types import ModuleType
-from typing import Any
 
 from seclab.grading import CheckContext, Finding, check_library
-from seclab.paths import labs_dir
 
 
 def _pe() -> ModuleType:

@@ -7,10 +7,8 @@ played through the IAM engine as the role, with the context SageMaker's requests
 from __future__ import annotations
 
 from types import ModuleType
-from typing import Any
 
 from seclab.grading import CheckContext, Finding, check_library
-from seclab.paths import labs_dir
 
 
 def _pe() -> ModuleType:
@@ -25,12 +23,9 @@ def run(ctx: CheckContext) -> Finding:
     pe = _pe()
     f, inv = ctx.facts, ctx.inventory
     name = str(f["execution_role_name"])
-    role = inv.iam.role(name)
-    if role is None:
-        return ctx.fail("role_missing", role=name, account=inv.account_id)
-    rp = pe.role_policies(inv, role)
-    if rp.missing_managed:  # permissions we cannot read must not turn into a free PASS
-        return ctx.error("policy_unreadable", role=name, policies=", ".join(rp.missing_managed))
+    role, rp, problem = pe.execution_role(ctx)
+    if problem is not None:
+        return problem
     region, acct = f["region"], inv.account_id
     bucket, key, group = f["model_bucket"], f["model_artifact_key"], f["endpoint_log_group"]
     stream_arn = f"arn:aws:logs:{region}:{acct}:log-group:{group}:log-stream:{STREAM}"

@@ -11,7 +11,6 @@ from types import ModuleType
 from typing import Any
 
 from seclab.grading import CheckContext, Finding, check_library
-from seclab.paths import labs_dir
 
 
 def _pe() -> ModuleType:
@@ -23,12 +22,9 @@ def run(ctx: CheckContext) -> Finding:
     pe = _pe()
     f, inv = ctx.facts, ctx.inventory
     name = str(f["execution_role_name"])
-    role = inv.iam.role(name)
-    if role is None:
-        return ctx.fail("role_missing", role=name, account=inv.account_id)
-    rp = pe.role_policies(inv, role)
-    if rp.missing_managed:  # permissions we cannot read must not turn into a free PASS
-        return ctx.error("policy_unreadable", role=name, policies=", ".join(rp.missing_managed))
+    role, rp, problem = pe.execution_role(ctx)
+    if problem is not None:
+        return problem
     bucket, audit = f["model_bucket"], f["audit_bucket"]
     context = pe.exec_context(f, inv)
 

@@ -1,33 +1,18 @@
-"""Task 6: isolation proven over the who-can-reach graph of the whole organization (graders/organizations/ma_lib).
+"""Task 6: isolation proven over the who-can-reach graph of the whole organization (graders/_lib/multi_account.py).
 
 The network side of isolation is judged by ma_network_segmentation; this check follows identities.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 from types import ModuleType
 
-from seclab.grading import CheckContext, Finding
+from seclab.grading import CheckContext, Finding, check_library
 
 
 def _lib() -> ModuleType:
-    """The lab's shared analysis (graders/organizations/ma_lib), loaded once per process."""
-    name = "seclab_graders.ma_platform"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, Path(__file__).resolve().parents[2] / "organizations" / "ma_lib" / "ma_platform.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        try:
-            spec.loader.exec_module(module)
-        except BaseException:
-            del sys.modules[name]
-            raise
-    return sys.modules[name]
+    """The lab's shared check helpers (graders/_lib/multi_account.py)."""
+    return check_library("multi_account")
 
 
 def _trim(decided_by: list[dict[str, object]]) -> list[dict[str, object]]:

@@ -8,14 +8,11 @@ does this set reach if anything else is ever misconfigured?").
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from seclab.engines.iam import PolicySet, Request, evaluate
-from seclab.grading import CheckContext, Finding
+from seclab.grading import CheckContext, Finding, check_library
 
 DEFAULT_NEEDS = {
     "DataScientist": ["s3:GetObject object", "s3:PutObject object", "s3:ListBucket bucket",
@@ -26,20 +23,8 @@ OUTSIDE_ACCOUNT = "210987654321"
 
 
 def _lib() -> ModuleType:
-    """The lab's shared analysis (graders/organizations/ma_lib), loaded once per process."""
-    name = "seclab_graders.ma_platform"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, Path(__file__).resolve().parents[2] / "organizations" / "ma_lib" / "ma_platform.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        try:
-            spec.loader.exec_module(module)
-        except BaseException:
-            del sys.modules[name]
-            raise
-    return sys.modules[name]
+    """The lab's shared check helpers (graders/_lib/multi_account.py)."""
+    return check_library("multi_account")
 
 
 def _resource(kind: str, bucket: str, account: str) -> str:
@@ -120,7 +105,7 @@ def run(ctx: CheckContext) -> Finding:
                  open_resource),
             ]
         probes += [
-            ("s3:GetObject", f"arn:aws:s3:::any-bucket-outside-the-platform/data.csv", OUTSIDE_ACCOUNT,
+            ("s3:GetObject", "arn:aws:s3:::any-bucket-outside-the-platform/data.csv", OUTSIDE_ACCOUNT,
              "a bucket outside the platform", open_resource),
             ("iam:CreateRole", f"arn:aws:iam::{acct}:role/new-role", acct,
              "which lets it create roles with any permissions (privilege escalation)", own),

@@ -7,10 +7,8 @@ endpoint. Anything beyond the model port is surface an attacker in the applicati
 from __future__ import annotations
 
 from types import ModuleType
-from typing import Any
 
 from seclab.grading import CheckContext, Finding, check_library
-from seclab.paths import labs_dir
 
 
 def _pe() -> ModuleType:
@@ -21,11 +19,9 @@ def _pe() -> ModuleType:
 def run(ctx: CheckContext) -> Finding:
     pe = _pe()
     f, inv = ctx.facts, ctx.inventory
-    ch = pe.chain(inv, f)
-    if ch.endpoint is None:
-        return ctx.fail("endpoint_missing", **pe.endpoint_missing_params(f))
-    if ch.missing:
-        return ctx.fail("chain_broken", endpoint=f["endpoint_name"], missing=", ".join(ch.missing))
+    ch, problem = pe.endpoint_chain(ctx)
+    if problem is not None:
+        return problem
     if not pe.model_subnets(ch):
         return ctx.fail("not_in_vpc", endpoint=f["endpoint_name"])
     port = int(f["port"])

@@ -7,10 +7,8 @@ the endpoint where its VpcConfig places it. When blocked, every blocking compone
 from __future__ import annotations
 
 from types import ModuleType
-from typing import Any
 
 from seclab.grading import CheckContext, Finding, check_library
-from seclab.paths import labs_dir
 
 
 def _pe() -> ModuleType:
@@ -23,11 +21,9 @@ def run(ctx: CheckContext) -> Finding:
 
     pe = _pe()
     f, inv = ctx.facts, ctx.inventory
-    ch = pe.chain(inv, f)
-    if ch.endpoint is None:
-        return ctx.fail("endpoint_missing", **pe.endpoint_missing_params(f))
-    if ch.missing:
-        return ctx.fail("chain_broken", endpoint=f["endpoint_name"], missing=", ".join(ch.missing))
+    ch, problem = pe.endpoint_chain(ctx)
+    if problem is not None:
+        return problem
     known = {str(s.get("SubnetId")) for s in inv.ec2.subnets}
     if f["app_subnet_id"] not in known or not any(g.get("GroupId") == f["app_security_group_id"]
                                                   for g in inv.ec2.security_groups):

@@ -7,10 +7,8 @@ VPC, even through the VPC's own routes, which is what stops a compromised model 
 from __future__ import annotations
 
 from types import ModuleType
-from typing import Any
 
 from seclab.grading import CheckContext, Finding, check_library
-from seclab.paths import labs_dir
 
 
 def _pe() -> ModuleType:
@@ -20,12 +18,10 @@ def _pe() -> ModuleType:
 
 def run(ctx: CheckContext) -> Finding:
     pe = _pe()
-    f, inv = ctx.facts, ctx.inventory
-    ch = pe.chain(inv, f)
-    if ch.endpoint is None:
-        return ctx.fail("endpoint_missing", **pe.endpoint_missing_params(f))
-    if ch.missing:
-        return ctx.fail("chain_broken", endpoint=f["endpoint_name"], missing=", ".join(ch.missing))
+    f = ctx.facts
+    ch, problem = pe.endpoint_chain(ctx)
+    if problem is not None:
+        return problem
     evidence = {str(m.get("ModelName")): {"EnableNetworkIsolation": m.get("EnableNetworkIsolation")}
                 for m in ch.models}
     off = [m for m in ch.models if m.get("EnableNetworkIsolation") is not True]

@@ -7,10 +7,8 @@ Where the model runs is where its VpcConfig puts it; the network engine resolves
 from __future__ import annotations
 
 from types import ModuleType
-from typing import Any
 
 from seclab.grading import CheckContext, Finding, check_library
-from seclab.paths import labs_dir
 
 
 def _pe() -> ModuleType:
@@ -21,11 +19,9 @@ def _pe() -> ModuleType:
 def run(ctx: CheckContext) -> Finding:
     pe = _pe()
     f, inv = ctx.facts, ctx.inventory
-    ch = pe.chain(inv, f)
-    if ch.endpoint is None:
-        return ctx.fail("endpoint_missing", **pe.endpoint_missing_params(f))
-    if ch.missing:
-        return ctx.fail("chain_broken", endpoint=f["endpoint_name"], missing=", ".join(ch.missing))
+    ch, problem = pe.endpoint_chain(ctx)
+    if problem is not None:
+        return problem
     for m in ch.models:
         if not (m.get("VpcConfig") or {}).get("Subnets"):
             return ctx.fail("no_vpc", evidence={"VpcConfig": m.get("VpcConfig")}, model=m.get("ModelName"),

@@ -7,10 +7,8 @@ groups admit no internet address, no other subnet reaches it, and the applicatio
 from __future__ import annotations
 
 from types import ModuleType
-from typing import Any
 
 from seclab.grading import CheckContext, Finding, check_library
-from seclab.paths import labs_dir
 
 
 def _pe() -> ModuleType:

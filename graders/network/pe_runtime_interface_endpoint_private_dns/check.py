@@ -7,10 +7,8 @@ endpoint's private interfaces in the VPC instead of public addresses; no code ch
 from __future__ import annotations
 
 from types import ModuleType
-from typing import Any
 
 from seclab.grading import CheckContext, Finding, check_library
-from seclab.paths import labs_dir
 
 
 def _pe() -> ModuleType:

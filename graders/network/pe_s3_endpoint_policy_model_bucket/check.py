@@ -11,7 +11,6 @@ from types import ModuleType
 from typing import Any
 
 from seclab.grading import CheckContext, Finding, check_library
-from seclab.paths import labs_dir
 
 
 def _pe() -> ModuleType:

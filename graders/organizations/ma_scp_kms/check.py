@@ -6,32 +6,17 @@ aws:RequestedRegion) is left to ma_scp_region, so one broken guardrail is report
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from seclab.grading import CheckContext, Finding
+from seclab.grading import CheckContext, Finding, check_library
 
 OTHER_KEY = "arn:aws:kms:{region}:{account}:key/00000000-0000-4000-8000-000000000000"
 
 
 def _lib() -> ModuleType:
-    """The lab's shared analysis (graders/organizations/ma_lib), loaded once per process."""
-    name = "seclab_graders.ma_platform"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, Path(__file__).resolve().parents[2] / "organizations" / "ma_lib" / "ma_platform.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        try:
-            spec.loader.exec_module(module)
-        except BaseException:
-            del sys.modules[name]
-            raise
-    return sys.modules[name]
+    """The lab's shared check helpers (graders/_lib/multi_account.py)."""
+    return check_library("multi_account")
 
 
 def run(ctx: CheckContext) -> Finding:
