@@ -283,13 +283,17 @@ def _ec2(r: _Reader) -> Ec2:
             tables.append(dict(t, Associations=assoc, Propagations=props, Routes=routes))
         return tables
 
-    def prefix_lists() -> list[Record]:
+    def prefix_lists(referenced: set[str]) -> list[Record]:
+        """Every prefix list, with entries for the ones that matter: the account's own and any a security group or
+        route refers to (each account sees a dozen AWS-managed lists nobody uses; reading theirs costs a call each)."""
         out = []
         for pl in r.pages("ec2", "describe_managed_prefix_lists", "PrefixLists"):
-            try:
-                entries = ec2.get_managed_prefix_list_entries(PrefixListId=pl["PrefixListId"]).get("Entries", [])
-            except ClientError:
-                entries = []
+            entries: list[Record] = []
+            if pl.get("OwnerId") != "AWS" or pl["PrefixListId"] in referenced:
+                try:
+                    entries = ec2.get_managed_prefix_list_entries(PrefixListId=pl["PrefixListId"]).get("Entries", [])
+                except ClientError:
+                    entries = []
             out.append(dict(pl, Entries=entries))
         return out
 
@@ -321,7 +325,6 @@ def _ec2(r: _Reader) -> Ec2:
         "transit_gateway_attachments": lambda: r.pages("ec2", "describe_transit_gateway_attachments",
                                                        "TransitGatewayAttachments"),
         "transit_gateway_route_tables": tgw_tables,
-        "managed_prefix_lists": prefix_lists,
         "flow_logs": lambda: r.pages("ec2", "describe_flow_logs", "FlowLogs"),
         "addresses": lambda: ec2.describe_addresses().get("Addresses", []),
         "ebs_encryption_by_default": lambda: ec2.get_ebs_encryption_by_default().get("EbsEncryptionByDefault"),
@@ -331,6 +334,12 @@ def _ec2(r: _Reader) -> Ec2:
     with ThreadPoolExecutor(max_workers=6) as pool:
         futures = {name: pool.submit(fn) for name, fn in calls.items()}
         got = {name: fut.result() for name, fut in futures.items()}
+    referenced = {str(p.get("PrefixListId")) for sg in got["security_groups"]
+                  for perm in (*sg.get("IpPermissions", []), *sg.get("IpPermissionsEgress", []))
+                  for p in perm.get("PrefixListIds", [])}
+    referenced |= {str(rt_route.get("DestinationPrefixListId")) for rt in got["route_tables"]
+                   for rt_route in rt.get("Routes", []) if rt_route.get("DestinationPrefixListId")}
+    got["managed_prefix_lists"] = prefix_lists(referenced)
     return Ec2(**{name: (tuple(v) if isinstance(v, list) else v) for name, v in got.items()})
 
 
@@ -619,8 +628,9 @@ def collect_learner(
         ids: list[str] = [a for a in getattr(record, "accounts", []) if a != record.home_account]
         if home.organizations is not None:
             ids += [str(a["Id"]) for a in home.organizations.accounts if str(a["Id"]) != record.home_account]
-        member_sections = [s for s in (wanted if wanted is not None else [*SECTIONS, "identity_center"])
-                           if s != "organizations"]
+        # the organization and its Identity Center instance live in the management account
+        member_sections = [s for s in (wanted if wanted is not None else list(SECTIONS))
+                           if s not in ("organizations", "identity_center")]
         # member accounts are independent: read them side by side (each read holds its own clients)
         with ThreadPoolExecutor(max_workers=4) as pool:
             futures = {acct: pool.submit(collect_account, acct, session_factory, member_sections)
