@@ -65,10 +65,14 @@ def main() -> int:
     ok = c < TARGET_S
     print("## multi-account: grading a 7-account organization\n")
     print(f"Median of {ROUNDS} rounds, warm process; the organization was built (set-up + reference solution) in "
-          f"{build:.1f} s. Score {score[0]}/{score[1]}. Target: checks + engines < {TARGET_S:.0f} s.\n")
-    print("| inventory fetch, 7 accounts (s) | checks + engines (s) | whole grade (s) | target met |")
-    print("|---|---|---|---|")
-    print(f"| {f:.2f} | {c:.2f} | {g:.2f} | {'yes' if ok else 'NO'} |")
+          f"{build:.1f} s. Score {score[0]}/{score[1]}. Issue 8's target: grading the whole organization < "
+          f"{TARGET_S:.0f} s.\n")
+    print("| inventory fetch, 7 accounts (s) | checks + engines (s) | whole grade (s) | checks + engines < 3 s | "
+          "whole grade < 3 s |")
+    print("|---|---|---|---|---|")
+    print(f"| {f:.2f} | {c:.2f} | {g:.2f} | {'yes' if ok else 'NO'} | {'yes' if g < TARGET_S else 'NO'} |")
+    print("\nThe fetch is ~420 API calls at the simulator's per-call cost (the same as bare moto, see bench_sim); "
+          "the analysis itself is the checks + engines column.")
     return 0 if ok else 1
 
 

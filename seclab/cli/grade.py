@@ -78,7 +78,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     lab = get_lab(args.lab)
     if not control.status().running:
         progress("starting the simulator")
-        control.start()
+        info = control.start()
+        sys.stderr.write(f"seclab: started the simulator at {info.endpoint}; it keeps running "
+                         "(seclab sim stop ends it, what was built is kept).\n")
     registry.get_learner(learner) if learner == "default" else registry.add_learner(learner)
     progress(f"setting up {lab.id} for {learner}")
     setup_lab(lab, learner)
