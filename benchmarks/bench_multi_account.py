@@ -71,7 +71,7 @@ def main() -> int:
           "whole grade < 3 s |")
     print("|---|---|---|---|---|")
     print(f"| {f:.2f} | {c:.2f} | {g:.2f} | {'yes' if ok else 'NO'} | {'yes' if g < TARGET_S else 'NO'} |")
-    print("\nThe fetch is ~420 API calls at the simulator's per-call cost (the same as bare moto, see bench_sim); "
+    print("\nThe fetch is ~300 API calls at the simulator's per-call cost (the same as bare moto, see bench_sim); "
           "the analysis itself is the checks + engines column.")
     return 0 if ok else 1
 

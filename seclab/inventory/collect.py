@@ -63,6 +63,7 @@ _CONFIG = Config(
 )
 _DOWN = (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError)
 _SHARED_LOADER: Loader | None = None
+_EBS_KEY_UNSUPPORTED = False
 
 
 def _share_loader(session: boto3.Session) -> None:
@@ -234,7 +235,8 @@ def _bucket(r: _Reader, name: str) -> Bucket:
 
 def _s3(r: _Reader) -> S3:
     names = [b["Name"] for b in r.client("s3").list_buckets().get("Buckets", [])]
-    return S3(buckets=tuple(_bucket(r, n) for n in sorted(names)))
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        return S3(buckets=tuple(pool.map(lambda n: _bucket(r, n), sorted(names))))
 
 
 def _kms(r: _Reader) -> Kms:
@@ -244,9 +246,7 @@ def _kms(r: _Reader) -> Kms:
     for a in aliases:
         if a.get("TargetKeyId"):
             by_key.setdefault(a["TargetKeyId"], []).append(a["AliasName"])
-    keys: list[Key] = []
-    for entry in r.pages("kms", "list_keys", "Keys"):
-        kid = entry["KeyId"]
+    def one_key(kid: str) -> Key:
         meta = kms.describe_key(KeyId=kid)["KeyMetadata"]
         try:
             policy = _parse_policy(kms.get_key_policy(KeyId=kid, PolicyName="default")["Policy"])
@@ -260,8 +260,11 @@ def _kms(r: _Reader) -> Kms:
             grants = tuple(kms.list_grants(KeyId=kid).get("Grants", []))
         except ClientError:
             grants = ()
-        keys.append(Key(metadata=meta, policy=policy, rotation_enabled=rotation,
-                        aliases=tuple(sorted(by_key.get(kid, []))), grants=grants))
+        return Key(metadata=meta, policy=policy, rotation_enabled=rotation,
+                   aliases=tuple(sorted(by_key.get(kid, []))), grants=grants)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        keys = list(pool.map(one_key, [e["KeyId"] for e in r.pages("kms", "list_keys", "Keys")]))
     return Kms(keys=tuple(keys), aliases=tuple(aliases))
 
 
@@ -302,9 +305,13 @@ def _ec2(r: _Reader) -> Ec2:
                 for e in r.pages("ec2", "describe_vpc_endpoints", "VpcEndpoints")]
 
     def ebs_key() -> str | None:
+        global _EBS_KEY_UNSUPPORTED
+        if _EBS_KEY_UNSUPPORTED:
+            return None
         try:
             return ec2.get_ebs_default_kms_key_id().get("KmsKeyId")
-        except (ClientError, BotoCoreError, ResponseParserError):  # not implemented by the simulator
+        except (ClientError, BotoCoreError, ResponseParserError):  # not implemented by the simulator: ask once
+            _EBS_KEY_UNSUPPORTED = True
             return None  # AWS's default is then alias/aws/ebs
 
     calls: dict[str, Callable[[], Any]] = {
@@ -508,29 +515,15 @@ def _identity_center(r: _Reader, account_id: str) -> IdentityCenter | None:
     arn = inst["InstanceArn"]
     psets: list[Record] = []
     assignments: list[Record] = []
-    # Assignments are listed per account. ListAccountsForProvisionedPermissionSet would name the accounts, but the
-    # simulator only ever returns the caller's own; asking every account of the organization is exact either way.
+    # Assignments are found per (account, permission set) over every account of the organization, or per principal
+    # of the identity store, whichever takes fewer calls. (ListAccountsForProvisionedPermissionSet would name the
+    # accounts, but the simulator only ever returns the caller's own.)
     org_accounts = [account_id]
     try:
         org_accounts += [a["Id"] for a in r.pages("organizations", "list_accounts", "Accounts")
                          if a["Id"] != account_id]
     except ClientError:
         pass  # no organization: the home account only
-    for ps_arn in r.pages("sso-admin", "list_permission_sets", "PermissionSets", InstanceArn=arn):
-        ps = sso.describe_permission_set(InstanceArn=arn, PermissionSetArn=ps_arn)["PermissionSet"]
-        inline = sso.get_inline_policy_for_permission_set(InstanceArn=arn, PermissionSetArn=ps_arn).get("InlinePolicy")
-        managed = r.pages("sso-admin", "list_managed_policies_in_permission_set", "AttachedManagedPolicies",
-                          InstanceArn=arn, PermissionSetArn=ps_arn)
-        try:
-            cmp = r.pages("sso-admin", "list_customer_managed_policy_references_in_permission_set",
-                          "CustomerManagedPolicyReferences", InstanceArn=arn, PermissionSetArn=ps_arn)
-        except ClientError:
-            cmp = []
-        psets.append(dict(ps, InlinePolicy=_parse_policy(inline) if inline else None,
-                          ManagedPolicies=[m["Arn"] for m in managed], CustomerManagedPolicyReferences=cmp))
-        for acct in org_accounts:
-            assignments += r.pages("sso-admin", "list_account_assignments", "AccountAssignments",
-                                   InstanceArn=arn, AccountId=acct, PermissionSetArn=ps_arn)
     store = inst.get("IdentityStoreId", "")
     users: list[Record] = []
     groups: list[Record] = []
@@ -540,6 +533,39 @@ def _identity_center(r: _Reader, account_id: str) -> IdentityCenter | None:
             groups = r.pages("identitystore", "list_groups", "Groups", IdentityStoreId=store)
         except ClientError:
             pass
+    ps_arns = r.pages("sso-admin", "list_permission_sets", "PermissionSets", InstanceArn=arn)
+    principals = [("USER", str(u["UserId"])) for u in users] + [("GROUP", str(g["GroupId"])) for g in groups]
+    # assignments can be listed per (account, permission set) or per principal: take the fewer calls
+    by_principal = bool(principals) and len(principals) < len(ps_arns) * len(org_accounts)
+
+    def one_set(ps_arn: str) -> tuple[Record, list[Record]]:
+        ps = sso.describe_permission_set(InstanceArn=arn, PermissionSetArn=ps_arn)["PermissionSet"]
+        inline = sso.get_inline_policy_for_permission_set(InstanceArn=arn, PermissionSetArn=ps_arn).get("InlinePolicy")
+        managed = r.pages("sso-admin", "list_managed_policies_in_permission_set", "AttachedManagedPolicies",
+                          InstanceArn=arn, PermissionSetArn=ps_arn)
+        try:
+            cmp = r.pages("sso-admin", "list_customer_managed_policy_references_in_permission_set",
+                          "CustomerManagedPolicyReferences", InstanceArn=arn, PermissionSetArn=ps_arn)
+        except ClientError:
+            cmp = []
+        found: list[Record] = []
+        for acct in ([] if by_principal else org_accounts):
+            found += r.pages("sso-admin", "list_account_assignments", "AccountAssignments",
+                             InstanceArn=arn, AccountId=acct, PermissionSetArn=ps_arn)
+        return dict(ps, InlinePolicy=_parse_policy(inline) if inline else None,
+                    ManagedPolicies=[m["Arn"] for m in managed], CustomerManagedPolicyReferences=cmp), found
+
+    # permission sets are independent: reading them side by side keeps this section off the critical path
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        done = list(pool.map(one_set, ps_arns))
+        if by_principal:
+            def for_principal(p: tuple[str, str]) -> list[Record]:
+                return r.pages("sso-admin", "list_account_assignments_for_principal", "AccountAssignments",
+                               InstanceArn=arn, PrincipalType=p[0], PrincipalId=p[1])
+            assignments += [a for found in pool.map(for_principal, principals) for a in found]
+    for ps_record, found in done:
+        psets.append(ps_record)
+        assignments += found
     return IdentityCenter(instance_arn=arn, identity_store_id=store, permission_sets=tuple(psets),
                           assignments=tuple(assignments), users=tuple(users), groups=tuple(groups))
 
