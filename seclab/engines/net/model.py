@@ -13,7 +13,7 @@ import json
 import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from seclab.errors import EvaluationError
 from seclab.inventory.model import AccountInventory, OrgInventory, Record
@@ -95,12 +95,20 @@ class RouteTable:
 
     def lookup(self, addrs: AddrSet) -> list[tuple[AddrSet, Route]]:
         """The routes that carry `addrs`, each with the part of `addrs` it wins (longest prefix match)."""
-        out = []
-        for won, route in (self.lpm4 if addrs.family == 4 else self.lpm6):
-            part = won.intersect(addrs)
-            if part:
-                out.append((part, route))
-        return out
+        return _lpm_lookup(self.lpm4 if addrs.family == 4 else self.lpm6, addrs)
+
+
+_R = TypeVar("_R")
+
+
+def _lpm_lookup(table: tuple[tuple[AddrSet, _R], ...], addrs: AddrSet) -> list[tuple[AddrSet, _R]]:
+    """Longest-prefix match over a precomputed partition: each route with the part of `addrs` it wins."""
+    out = []
+    for won, route in table:
+        part = won.intersect(addrs)
+        if part:
+            out.append((part, route))
+    return out
 
 
 @dataclass(frozen=True)
@@ -298,12 +306,7 @@ class TgwRouteTable:
     lpm6: tuple[tuple[AddrSet, TgwRoute], ...]
 
     def lookup(self, addrs: AddrSet) -> list[tuple[AddrSet, TgwRoute]]:
-        out = []
-        for won, route in (self.lpm4 if addrs.family == 4 else self.lpm6):
-            part = won.intersect(addrs)
-            if part:
-                out.append((part, route))
-        return out
+        return _lpm_lookup(self.lpm4 if addrs.family == 4 else self.lpm6, addrs)
 
 
 @dataclass(frozen=True)
