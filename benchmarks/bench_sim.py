@@ -136,7 +136,7 @@ def main() -> int:
         moto_port = _free_port()
         _, moto_proc = _moto_server_ready_time(moto_port)
         try:
-            info = control.start(port=_free_port())
+            control.start(port=_free_port())
             direct = boto3.session.Session(aws_access_key_id="AKIADIRECTMOTO000000", aws_secret_access_key="x",
                                            region_name="us-east-1")
             direct_calls = _workload(direct, f"http://127.0.0.1:{moto_port}", "direct")

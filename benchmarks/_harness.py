@@ -1,0 +1,70 @@
+"""What the lab benchmarks share: their own simulator, a solved lab, and the three timings that matter.
+
+Each benchmark starts a simulator with a private state directory on a free port, sets a lab up and solves it for a
+fresh learner, warms the process (model loader, simulator backends), then takes the median of N rounds of
+(a) the inventory fetch alone (the sections the lab's checks read), (b) the checks and engines alone on an already
+collected inventory, (c) the whole grade as `seclab grade` runs it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import statistics
+import tempfile
+import time
+from dataclasses import dataclass
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class LabTiming:
+    fetch_s: float
+    checks_s: float
+    whole_s: float
+    build_s: float
+    checks: int
+    score: int
+    max_score: int
+
+
+def time_solved_lab(lab_id: str, rounds: int) -> LabTiming:
+    os.environ["SECLAB_STATE_DIR"] = tempfile.mkdtemp(prefix=f"seclab-bench-{lab_id}-")
+    from seclab.grading.labs import get_lab, require_facts, setup_lab, solve_lab
+    from seclab.grading.runner import grade, grade_inventory, sections_for
+    from seclab.inventory.collect import collect_learner
+    from seclab.sim import control, registry
+
+    control.start(port=free_port())
+    try:
+        lab = get_lab(lab_id)
+        learner = f"bench-{lab_id}"[:40]
+        registry.add_learner(learner)
+        t = time.perf_counter()
+        setup_lab(lab, learner)
+        solve_lab(lab, learner)
+        build = time.perf_counter() - t
+        facts = require_facts(lab, learner)
+        grade(lab, learner)  # warm the simulator's backends and this process's model loader
+        fetch, checks, whole = [], [], []
+        for _ in range(rounds):
+            t = time.perf_counter()
+            org = collect_learner(learner, sections=sections_for(lab))
+            fetch.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            grade_inventory(lab, learner, org, facts)
+            checks.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            report = grade(lab, learner)
+            whole.append(time.perf_counter() - t)
+    finally:
+        control.stop()
+    if report.score != report.max_score:
+        raise AssertionError(f"the solved {lab_id} lab graded {report.score}/{report.max_score}, not full marks")
+    return LabTiming(statistics.median(fetch), statistics.median(checks), statistics.median(whole), build,
+                     len(report.results), report.score, report.max_score)
