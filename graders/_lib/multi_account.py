@@ -495,3 +495,12 @@ def deny_text(d: Decision) -> str:
     where = first.get("name") or first.get("policy") or ""
     stmt = first.get("statement")
     return f"{where}{f' statement {stmt}' if stmt is not None else ''}: {first.get('reason', d.decision)}"
+
+
+def accounts_problem(ctx: Any, p: Any) -> Any:
+    """The FAIL finding every check returns while some of the organization's accounts are not created yet (None
+    once they all exist): nothing about isolation can be judged before the accounts exist."""
+    missing = p.missing_accounts()
+    if missing:
+        return ctx.fail("accounts_missing", missing=", ".join(missing))
+    return None

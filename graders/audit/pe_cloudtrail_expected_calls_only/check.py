@@ -7,16 +7,9 @@ execution role but SageMaker. The learner must also have looked (a LookupEvents 
 
 from __future__ import annotations
 
-from types import ModuleType
 from typing import Any
 
 from seclab.grading import CheckContext, Finding, check_library
-
-
-def _pe() -> ModuleType:
-    """The lab's shared check helpers (graders/_lib/private_endpoint.py)."""
-    return check_library("private_endpoint")
-
 
 APP_EXPECTED = {"GetCallerIdentity"}
 EXEC_EXPECTED = {"GetCallerIdentity", "CreateNetworkInterface", "CreateNetworkInterfacePermission",
@@ -42,7 +35,7 @@ def _epoch(value: Any) -> float | None:
 
 
 def run(ctx: CheckContext) -> Finding:
-    pe = _pe()
+    pe = check_library("private_endpoint")
     f, inv = ctx.facts, ctx.inventory
     endpoint = pe.chain(inv, f).endpoint
     deployed = _epoch(endpoint.get("CreationTime")) if endpoint else None

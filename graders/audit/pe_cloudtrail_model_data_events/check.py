@@ -7,15 +7,9 @@ need a Data category selector for AWS::S3::Object whose ARN filter covers the ar
 
 from __future__ import annotations
 
-from types import ModuleType
 from typing import Any
 
-from seclab.grading import CheckContext, Finding, check_library
-
-
-def _pe() -> ModuleType:
-    """The lab's shared check helpers (graders/_lib/private_endpoint.py)."""
-    return check_library("private_endpoint")
+from seclab.grading import CheckContext, Finding
 
 
 def _covers(values: Any, arn: str) -> bool:

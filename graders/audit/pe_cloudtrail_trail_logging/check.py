@@ -7,15 +7,9 @@ selector that does not filter out reads or writes.
 
 from __future__ import annotations
 
-from types import ModuleType
 from typing import Any
 
-from seclab.grading import CheckContext, Finding, check_library
-
-
-def _pe() -> ModuleType:
-    """The lab's shared check helpers (graders/_lib/private_endpoint.py)."""
-    return check_library("private_endpoint")
+from seclab.grading import CheckContext, Finding
 
 
 def _management(trail: Any) -> str | None:

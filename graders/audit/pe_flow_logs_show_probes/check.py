@@ -11,16 +11,9 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Mapping
-from types import ModuleType
 from typing import Any
 
 from seclab.grading import CheckContext, Finding, check_library
-
-
-def _pe() -> ModuleType:
-    """The lab's shared check helpers (graders/_lib/private_endpoint.py)."""
-    return check_library("private_endpoint")
-
 
 DEFAULT_FORMAT = ("${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} "
                   "${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status}")
@@ -41,7 +34,7 @@ def _in(nets: list[Any], text: str | None) -> bool:
 
 
 def _groups_read(events: Any, groups: set[str]) -> bool:
-    pe = _pe()
+    pe = check_library("private_endpoint")
     for ev in events:
         detail = ev.get("CloudTrailEvent") or {}
         if ev.get("EventName") not in READ_CALLS or not pe.is_learner(detail) or detail.get("errorCode"):
@@ -55,7 +48,7 @@ def _groups_read(events: Any, groups: set[str]) -> bool:
 
 
 def run(ctx: CheckContext) -> Finding:
-    pe = _pe()
+    pe = check_library("private_endpoint")
     f, inv = ctx.facts, ctx.inventory
     port = int(f["port"])
     model_subnets = pe.model_subnets(pe.chain(inv, f)) or list(f["model_subnet_ids"])

@@ -7,19 +7,13 @@ role, as AWS requires for CloudWatch Logs destinations.
 
 from __future__ import annotations
 
-from types import ModuleType
 from typing import Any
 
 from seclab.grading import CheckContext, Finding, check_library
 
 
-def _pe() -> ModuleType:
-    """The lab's shared check helpers (graders/_lib/private_endpoint.py)."""
-    return check_library("private_endpoint")
-
-
 def run(ctx: CheckContext) -> Finding:
-    pe = _pe()
+    pe = check_library("private_endpoint")
     f, inv = ctx.facts, ctx.inventory
     subnets = [f["app_subnet_id"], *[s for s in (pe.model_subnets(pe.chain(inv, f)) or f["model_subnet_ids"])]]
     subnets = list(dict.fromkeys(subnets))

@@ -3,7 +3,6 @@ key, as HeadObject reports it (the inventory reads it per object). Missing objec
 
 from __future__ import annotations
 
-from types import ModuleType
 from typing import Any
 
 from seclab.grading import CheckContext, Finding, check_library
@@ -11,13 +10,8 @@ from seclab.grading import CheckContext, Finding, check_library
 _LABEL = {"AES256": "SSE-S3", "aws:kms": "SSE-KMS", "aws:kms:dsse": "DSSE-KMS"}
 
 
-def _lib() -> ModuleType:
-    """The lab's shared check helpers (graders/_lib/cmk_pipeline.py)."""
-    return check_library("cmk_pipeline")
-
-
 def run(ctx: CheckContext) -> Finding:
-    lib = _lib()
+    lib = check_library("cmk_pipeline")
     inv, facts = ctx.inventory, ctx.facts
     recorded: dict[str, list[dict[str, Any]]] = facts["objects"]
     for name in recorded:

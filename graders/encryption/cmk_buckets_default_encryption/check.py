@@ -3,20 +3,13 @@ Keys, bucket by bucket."""
 
 from __future__ import annotations
 
-from types import ModuleType
-
 from seclab.grading import CheckContext, Finding, check_library
 
 _LABEL = {"AES256": "SSE-S3 (AES256)", "aws:kms": "SSE-KMS", "aws:kms:dsse": "DSSE-KMS"}
 
 
-def _lib() -> ModuleType:
-    """The lab's shared check helpers (graders/_lib/cmk_pipeline.py)."""
-    return check_library("cmk_pipeline")
-
-
 def run(ctx: CheckContext) -> Finding:
-    lib = _lib()
+    lib = check_library("cmk_pipeline")
     inv, facts = ctx.inventory, ctx.facts
     names = [str(facts["data_bucket"]), str(facts["artifact_bucket"])]
     for name in names:

@@ -7,20 +7,14 @@ a missing TLS rule.
 
 from __future__ import annotations
 
-from types import ModuleType
 from typing import Any
 
 from seclab.engines.crypto.s3 import TLS_REQUESTS
 from seclab.grading import CheckContext, Finding, check_library
 
 
-def _lib() -> ModuleType:
-    """The lab's shared check helpers (graders/_lib/cmk_pipeline.py)."""
-    return check_library("cmk_pipeline")
-
-
 def run(ctx: CheckContext) -> Finding:
-    lib = _lib()
+    lib = check_library("cmk_pipeline")
     inv, facts = ctx.inventory, ctx.facts
     acct = inv.account_id
     key = lib.usable_cmk(inv, facts)

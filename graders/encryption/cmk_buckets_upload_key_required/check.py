@@ -22,11 +22,6 @@ _WHAT = {
 }
 
 
-def _lib() -> ModuleType:
-    """The lab's shared check helpers (graders/_lib/cmk_pipeline.py)."""
-    return check_library("cmk_pipeline")
-
-
 def _default_is(lib: ModuleType, inv: Any, bucket: Any, key_arn: str) -> tuple[bool, str]:
     rules = (bucket.encryption or {}).get("Rules") or []
     sse = (rules[0].get("ApplyServerSideEncryptionByDefault") or {}) if rules else {}
@@ -36,7 +31,7 @@ def _default_is(lib: ModuleType, inv: Any, bucket: Any, key_arn: str) -> tuple[b
 
 
 def run(ctx: CheckContext) -> Finding:
-    lib = _lib()
+    lib = check_library("cmk_pipeline")
     inv, facts = ctx.inventory, ctx.facts
     acct, region = inv.account_id, inv.region
     key = lib.usable_cmk(inv, facts)

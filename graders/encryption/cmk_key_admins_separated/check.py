@@ -3,15 +3,8 @@ a request evaluated by the IAM engine against the key policy and each principal'
 
 from __future__ import annotations
 
-from types import ModuleType
-
 from seclab.engines.crypto import analyze_key_policy
 from seclab.grading import CheckContext, Finding, check_library
-
-
-def _lib() -> ModuleType:
-    """The lab's shared check helpers (graders/_lib/cmk_pipeline.py)."""
-    return check_library("cmk_pipeline")
 
 
 def _uses(u: dict) -> list[str]:
@@ -22,7 +15,7 @@ def _uses(u: dict) -> list[str]:
 
 
 def run(ctx: CheckContext) -> Finding:
-    lib = _lib()
+    lib = check_library("cmk_pipeline")
     inv, facts = ctx.inventory, ctx.facts
     key = lib.usable_cmk(inv, facts)
     if key is None:

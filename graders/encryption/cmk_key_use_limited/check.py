@@ -3,15 +3,8 @@ engine), compared with the scenario's pipeline roles and the two services the pi
 
 from __future__ import annotations
 
-from types import ModuleType
-
 from seclab.engines.crypto import analyze_key_policy
 from seclab.grading import CheckContext, Finding, check_library
-
-
-def _lib() -> ModuleType:
-    """The lab's shared check helpers (graders/_lib/cmk_pipeline.py)."""
-    return check_library("cmk_pipeline")
 
 
 def _short(arn: str) -> str:
@@ -23,7 +16,7 @@ def _acts(direct: list, via: dict) -> list[str]:
 
 
 def run(ctx: CheckContext) -> Finding:
-    lib = _lib()
+    lib = check_library("cmk_pipeline")
     inv, facts = ctx.inventory, ctx.facts
     key = lib.usable_cmk(inv, facts)
     if key is None:

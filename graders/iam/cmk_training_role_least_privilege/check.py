@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-from types import ModuleType
 from typing import Any
 
 from seclab.engines.iam import PolicySet, Request, evaluate, least_privilege
@@ -45,11 +44,6 @@ BUCKET_ADMIN = ("s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:PutEncryption
                 "s3:PutBucketAcl", "s3:PutBucketPublicAccessBlock", "s3:PutBucketVersioning")
 
 
-def _lib() -> ModuleType:
-    """The lab's shared check helpers (graders/_lib/cmk_pipeline.py)."""
-    return check_library("cmk_pipeline")
-
-
 def _policies(inv: Any, role: dict[str, Any]) -> tuple[list[str], list[Any], list[Any]]:
     names: list[str] = []
     docs: list[Any] = []
@@ -70,7 +64,7 @@ def _policies(inv: Any, role: dict[str, Any]) -> tuple[list[str], list[Any], lis
 
 
 def run(ctx: CheckContext) -> Finding:
-    lib = _lib()
+    lib = check_library("cmk_pipeline")
     inv, facts = ctx.inventory, ctx.facts
     acct, region = inv.account_id, inv.region
     role_arn = str(facts["training_role_arn"])

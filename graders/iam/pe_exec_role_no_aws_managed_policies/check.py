@@ -7,18 +7,11 @@ customer-managed policies are both fine.
 
 from __future__ import annotations
 
-from types import ModuleType
-
 from seclab.grading import CheckContext, Finding, check_library
 
 
-def _pe() -> ModuleType:
-    """The lab's shared check helpers (graders/_lib/private_endpoint.py)."""
-    return check_library("private_endpoint")
-
-
 def run(ctx: CheckContext) -> Finding:
-    pe = _pe()
+    pe = check_library("private_endpoint")
     f, inv = ctx.facts, ctx.inventory
     name = str(f["execution_role_name"])
     role = inv.iam.role(name)

@@ -6,21 +6,13 @@ played through the IAM engine as the role, with the context SageMaker's requests
 
 from __future__ import annotations
 
-from types import ModuleType
-
 from seclab.grading import CheckContext, Finding, check_library
-
-
-def _pe() -> ModuleType:
-    """The lab's shared check helpers (graders/_lib/private_endpoint.py)."""
-    return check_library("private_endpoint")
-
 
 STREAM = "AllTraffic/i-0a1b2c3d4e5f60718"
 
 
 def run(ctx: CheckContext) -> Finding:
-    pe = _pe()
+    pe = check_library("private_endpoint")
     f, inv = ctx.facts, ctx.inventory
     name = str(f["execution_role_name"])
     role, rp, problem = pe.execution_role(ctx)

@@ -6,18 +6,11 @@ deleting the bucket, must all be denied. This is what s3:* (even on the right pr
 
 from __future__ import annotations
 
-from types import ModuleType
-
 from seclab.grading import CheckContext, Finding, check_library
 
 
-def _pe() -> ModuleType:
-    """The lab's shared check helpers (graders/_lib/private_endpoint.py)."""
-    return check_library("private_endpoint")
-
-
 def run(ctx: CheckContext) -> Finding:
-    pe = _pe()
+    pe = check_library("private_endpoint")
     f, inv = ctx.facts, ctx.inventory
     name = str(f["execution_role_name"])
     role, rp, problem = pe.execution_role(ctx)

@@ -6,16 +6,9 @@ principals of this or another account, anonymous callers and SageMaker acting fo
 
 from __future__ import annotations
 
-from types import ModuleType
 from typing import Any
 
 from seclab.grading import CheckContext, Finding, check_library
-
-
-def _pe() -> ModuleType:
-    """The lab's shared check helpers (graders/_lib/private_endpoint.py)."""
-    return check_library("private_endpoint")
-
 
 OTHER_ACCOUNT = "111122223333"
 OTHER_SERVICES = ("ec2.amazonaws.com", "lambda.amazonaws.com", "ecs-tasks.amazonaws.com", "glue.amazonaws.com")
@@ -24,7 +17,7 @@ OTHER_SERVICES = ("ec2.amazonaws.com", "lambda.amazonaws.com", "ecs-tasks.amazon
 def run(ctx: CheckContext) -> Finding:
     from seclab.engines.iam import PolicySet
 
-    pe = _pe()
+    pe = check_library("private_endpoint")
     f, inv = ctx.facts, ctx.inventory
     name = str(f["execution_role_name"])
     role = inv.iam.role(name)

@@ -5,14 +5,7 @@ The network side of isolation is judged by ma_network_segmentation; this check f
 
 from __future__ import annotations
 
-from types import ModuleType
-
 from seclab.grading import CheckContext, Finding, check_library
-
-
-def _lib() -> ModuleType:
-    """The lab's shared check helpers (graders/_lib/multi_account.py)."""
-    return check_library("multi_account")
 
 
 def _trim(decided_by: list[dict[str, object]]) -> list[dict[str, object]]:
@@ -21,11 +14,11 @@ def _trim(decided_by: list[dict[str, object]]) -> list[dict[str, object]]:
 
 
 def run(ctx: CheckContext) -> Finding:
-    lib = _lib()
+    lib = check_library("multi_account")
     p = lib.platform(ctx.org, ctx.facts)
-    missing = p.missing_accounts()
-    if missing:
-        return ctx.fail("accounts_missing", missing=", ".join(missing))
+    problem = lib.accounts_problem(ctx, p)
+    if problem is not None:
+        return problem
     principals = p.principals()
     lacking = []
     for bu in p.bus:

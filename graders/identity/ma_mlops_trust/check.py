@@ -7,7 +7,6 @@ then evaluated with everything that applies (its policies, SCPs, the trust).
 
 from __future__ import annotations
 
-from types import ModuleType
 from typing import Any
 
 from seclab.engines.iam import PolicySet, Request, evaluate
@@ -17,18 +16,13 @@ OUTSIDE_ACCOUNT = "210987654321"
 OUTSIDE_ORG = "o-outsider0001"
 
 
-def _lib() -> ModuleType:
-    """The lab's shared check helpers (graders/_lib/multi_account.py)."""
-    return check_library("multi_account")
-
-
 def run(ctx: CheckContext) -> Finding:
-    lib = _lib()
+    lib = check_library("multi_account")
     p = lib.platform(ctx.org, ctx.facts)
     facts = ctx.facts
-    missing = p.missing_accounts()
-    if missing:
-        return ctx.fail("accounts_missing", missing=", ".join(missing))
+    problem = lib.accounts_problem(ctx, p)
+    if problem is not None:
+        return problem
     shared = facts["shared"]["account_name"]
     role_name = facts["roles"]["mlops_access"]
     mlops = p.mlops_role()

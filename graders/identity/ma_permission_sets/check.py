@@ -8,7 +8,6 @@ does this set reach if anything else is ever misconfigured?").
 
 from __future__ import annotations
 
-from types import ModuleType
 from typing import Any
 
 from seclab.engines.iam import PolicySet, Request, evaluate
@@ -22,11 +21,6 @@ DEFAULT_NEEDS = {
 OUTSIDE_ACCOUNT = "210987654321"
 
 
-def _lib() -> ModuleType:
-    """The lab's shared check helpers (graders/_lib/multi_account.py)."""
-    return check_library("multi_account")
-
-
 def _resource(kind: str, bucket: str, account: str) -> str:
     if kind == "object":
         return f"arn:aws:s3:::{bucket}/probe/model.tar.gz"
@@ -36,12 +30,12 @@ def _resource(kind: str, bucket: str, account: str) -> str:
 
 
 def run(ctx: CheckContext) -> Finding:
-    lib = _lib()
+    lib = check_library("multi_account")
     p = lib.platform(ctx.org, ctx.facts)
     facts = ctx.facts
-    missing = p.missing_accounts()
-    if missing:
-        return ctx.fail("accounts_missing", missing=", ".join(missing))
+    problem = lib.accounts_problem(ctx, p)
+    if problem is not None:
+        return problem
     if ctx.inventory.identity_center is None:
         return ctx.error("idc_missing")
     needs = {**DEFAULT_NEEDS, **dict(ctx.params.get("needs") or {})}

@@ -3,16 +3,10 @@ simulator accepts any subnet or security group id, moto-feasibility §1.1)."""
 
 from __future__ import annotations
 
-from types import ModuleType
 from typing import Any
 
 from seclab.grading import CheckContext, Finding, check_library
 from seclab.inventory.model import AccountInventory
-
-
-def _lib() -> ModuleType:
-    """The lab's shared check helpers (graders/_lib/cmk_pipeline.py)."""
-    return check_library("cmk_pipeline")
 
 
 def _public(inv: AccountInventory, subnet: dict[str, Any]) -> bool:
@@ -27,7 +21,7 @@ def _public(inv: AccountInventory, subnet: dict[str, Any]) -> bool:
 
 
 def run(ctx: CheckContext) -> Finding:
-    lib = _lib()
+    lib = check_library("cmk_pipeline")
     inv, facts = ctx.inventory, ctx.facts
     prefix = str(facts["training_job_prefix"])
     vpc_id = str(facts["vpc_id"])

@@ -7,18 +7,12 @@ a failure of segmentation.
 
 from __future__ import annotations
 
-from types import ModuleType
 from typing import Any
 
 from seclab.engines.net import reach
 from seclab.grading import CheckContext, Finding, check_library
 
 ROUTING = ("route_table", "transit_gateway", "vpc_peering")
-
-
-def _lib() -> ModuleType:
-    """The lab's shared check helpers (graders/_lib/multi_account.py)."""
-    return check_library("multi_account")
 
 
 def _end(place: dict[str, Any]) -> dict[str, Any]:
@@ -46,12 +40,12 @@ def _via(result: dict[str, Any]) -> set[str]:
 
 
 def run(ctx: CheckContext) -> Finding:
-    lib = _lib()
+    lib = check_library("multi_account")
     p = lib.platform(ctx.org, ctx.facts)
     facts = ctx.facts
-    missing = p.missing_accounts()
-    if missing:
-        return ctx.fail("accounts_missing", missing=", ".join(missing))
+    problem = lib.accounts_problem(ctx, p)
+    if problem is not None:
+        return problem
     sgs = facts["security_groups"]
     hub = p.place(p.shared_id, facts["shared"], sgs["shared"])
     if hub is None or hub["subnet"] is None:

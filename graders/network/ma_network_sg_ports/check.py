@@ -6,18 +6,12 @@ ma_network_segmentation, and a port fault once, here.
 
 from __future__ import annotations
 
-from types import ModuleType
 from typing import Any
 
 from seclab.engines.net import model_of
 from seclab.engines.net.addrs import AddrSet, describe, parse_cidr
 from seclab.engines.net.reach import sg_allowed
 from seclab.grading import CheckContext, Finding, check_library
-
-
-def _lib() -> ModuleType:
-    """The lab's shared check helpers (graders/_lib/multi_account.py)."""
-    return check_library("multi_account")
 
 
 def _cidr_set(cidrs: list[str]) -> AddrSet:
@@ -30,12 +24,12 @@ def _cidr_set(cidrs: list[str]) -> AddrSet:
 
 
 def run(ctx: CheckContext) -> Finding:
-    lib = _lib()
+    lib = check_library("multi_account")
     p = lib.platform(ctx.org, ctx.facts)
     facts = ctx.facts
-    missing = p.missing_accounts()
-    if missing:
-        return ctx.fail("accounts_missing", missing=", ".join(missing))
+    problem = lib.accounts_problem(ctx, p)
+    if problem is not None:
+        return problem
     port = int(facts["service_port"])
     names = facts["security_groups"]
     hub = p.place(p.shared_id, facts["shared"], names["shared"])

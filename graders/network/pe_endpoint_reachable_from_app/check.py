@@ -6,20 +6,13 @@ the endpoint where its VpcConfig places it. When blocked, every blocking compone
 
 from __future__ import annotations
 
-from types import ModuleType
-
 from seclab.grading import CheckContext, Finding, check_library
-
-
-def _pe() -> ModuleType:
-    """The lab's shared check helpers (graders/_lib/private_endpoint.py)."""
-    return check_library("private_endpoint")
 
 
 def run(ctx: CheckContext) -> Finding:
     from seclab.engines.net import reach
 
-    pe = _pe()
+    pe = check_library("private_endpoint")
     f, inv = ctx.facts, ctx.inventory
     ch, problem = pe.endpoint_chain(ctx)
     if problem is not None:

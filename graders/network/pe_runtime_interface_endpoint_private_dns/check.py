@@ -6,18 +6,11 @@ endpoint's private interfaces in the VPC instead of public addresses; no code ch
 
 from __future__ import annotations
 
-from types import ModuleType
-
 from seclab.grading import CheckContext, Finding, check_library
 
 
-def _pe() -> ModuleType:
-    """The lab's shared check helpers (graders/_lib/private_endpoint.py)."""
-    return check_library("private_endpoint")
-
-
 def run(ctx: CheckContext) -> Finding:
-    pe = _pe()
+    pe = check_library("private_endpoint")
     f, inv = ctx.facts, ctx.inventory
     eps = pe.vpc_endpoints(inv, f, f["runtime_service_name"], "Interface")
     params = {"vpc": f["vpc_id"], "service": f["runtime_service_name"], "region": f["region"]}

@@ -7,16 +7,9 @@ other bucket, including an attacker's, must not.
 
 from __future__ import annotations
 
-from types import ModuleType
 from typing import Any
 
 from seclab.grading import CheckContext, Finding, check_library
-
-
-def _pe() -> ModuleType:
-    """The lab's shared check helpers (graders/_lib/private_endpoint.py)."""
-    return check_library("private_endpoint")
-
 
 ATTACKER_ACCOUNT = "999988887777"
 ATTACKER_BUCKET_POLICY = {"Version": "2012-10-17", "Statement": [{
@@ -26,7 +19,7 @@ ATTACKER_BUCKET_POLICY = {"Version": "2012-10-17", "Statement": [{
 def run(ctx: CheckContext) -> Finding:
     from seclab.engines.iam import PolicySet
 
-    pe = _pe()
+    pe = check_library("private_endpoint")
     f, inv = ctx.facts, ctx.inventory
     gws = pe.vpc_endpoints(inv, f, f["s3_service_name"], "Gateway")
     if not gws:

@@ -7,21 +7,15 @@ endpoint of the VPC.
 
 from __future__ import annotations
 
-from types import ModuleType
 from typing import Any
 
 from seclab.grading import CheckContext, Finding, check_library
 
 
-def _pe() -> ModuleType:
-    """The lab's shared check helpers (graders/_lib/private_endpoint.py)."""
-    return check_library("private_endpoint")
-
-
 def run(ctx: CheckContext) -> Finding:
     from seclab.engines.net import model_of
 
-    pe = _pe()
+    pe = check_library("private_endpoint")
     f, inv = ctx.facts, ctx.inventory
     gws = pe.vpc_endpoints(inv, f, f["s3_service_name"], "Gateway")
     subnets = pe.model_subnets(pe.chain(inv, f)) or list(f["model_subnet_ids"])

@@ -6,7 +6,6 @@ aws:RequestedRegion) is left to ma_scp_region, so one broken guardrail is report
 
 from __future__ import annotations
 
-from types import ModuleType
 from typing import Any
 
 from seclab.grading import CheckContext, Finding, check_library
@@ -14,18 +13,13 @@ from seclab.grading import CheckContext, Finding, check_library
 OTHER_KEY = "arn:aws:kms:{region}:{account}:key/00000000-0000-4000-8000-000000000000"
 
 
-def _lib() -> ModuleType:
-    """The lab's shared check helpers (graders/_lib/multi_account.py)."""
-    return check_library("multi_account")
-
-
 def run(ctx: CheckContext) -> Finding:
-    lib = _lib()
+    lib = check_library("multi_account")
     p = lib.platform(ctx.org, ctx.facts)
     facts = ctx.facts
-    missing = p.missing_accounts()
-    if missing:
-        return ctx.fail("accounts_missing", missing=", ".join(missing))
+    problem = lib.accounts_problem(ctx, p)
+    if problem is not None:
+        return problem
     region = facts["approved_regions"][0]
     requests = 0
     principals = 0

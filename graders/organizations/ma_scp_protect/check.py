@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-from types import ModuleType
-
 from seclab.grading import CheckContext, Finding, check_library
 
 
-def _lib() -> ModuleType:
-    """The lab's shared check helpers (graders/_lib/multi_account.py)."""
-    return check_library("multi_account")
-
-
 def run(ctx: CheckContext) -> Finding:
-    lib = _lib()
+    lib = check_library("multi_account")
     p = lib.platform(ctx.org, ctx.facts)
-    missing = p.missing_accounts()
-    if missing:
-        return ctx.fail("accounts_missing", missing=", ".join(missing))
+    problem = lib.accounts_problem(ctx, p)
+    if problem is not None:
+        return problem
     # an approved and a forbidden region: a guardrail that holds only because a region statement denies
     # everything there would not hold everywhere
     regions = [ctx.facts["approved_regions"][0], ctx.facts["forbidden_region_probes"][0]]

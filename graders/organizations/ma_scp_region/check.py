@@ -6,18 +6,12 @@ OUs, account) exactly as AWS documents SCP evaluation.
 
 from __future__ import annotations
 
-from types import ModuleType
 from typing import Any
 
 from seclab.grading import CheckContext, Finding, check_library
 
 GLOBAL = (("iam:CreateRole", "arn:aws:iam::{account}:role/probe"), ("sts:AssumeRole", "arn:aws:iam::{account}:role/probe"),
           ("organizations:DescribeOrganization", "*"), ("support:DescribeCases", "*"))
-
-
-def _lib() -> ModuleType:
-    """The lab's shared check helpers (graders/_lib/multi_account.py)."""
-    return check_library("multi_account")
 
 
 def _regional(account: str, region: str, bucket: str) -> list[tuple[str, str]]:
@@ -45,12 +39,12 @@ def _operator_hint(p: Any) -> str:
 
 
 def run(ctx: CheckContext) -> Finding:
-    lib = _lib()
+    lib = check_library("multi_account")
     p = lib.platform(ctx.org, ctx.facts)
     facts = ctx.facts
-    missing = p.missing_accounts()
-    if missing:
-        return ctx.fail("accounts_missing", missing=", ".join(missing))
+    problem = lib.accounts_problem(ctx, p)
+    if problem is not None:
+        return problem
     approved = list(facts["approved_regions"])
     hint = _operator_hint(p)
     forbidden = list(facts["forbidden_region_probes"])

@@ -7,8 +7,6 @@ policy but never evaluates it, and cannot serve another account's registry, so t
 
 from __future__ import annotations
 
-from types import ModuleType
-
 from seclab.engines.iam import Decision, PolicySet, Request, evaluate
 from seclab.grading import CheckContext, Finding, check_library
 
@@ -19,13 +17,8 @@ OUTSIDE_ACCOUNT = "210987654321"
 OUTSIDE_ORG = "o-outsider0001"
 
 
-def _lib() -> ModuleType:
-    """The lab's shared check helpers (graders/_lib/multi_account.py)."""
-    return check_library("multi_account")
-
-
 def run(ctx: CheckContext) -> Finding:
-    lib = _lib()
+    lib = check_library("multi_account")
     p = lib.platform(ctx.org, ctx.facts)
     facts = ctx.facts
     shared = facts["shared"]["account_name"]
@@ -34,9 +27,9 @@ def run(ctx: CheckContext) -> Finding:
     inv = p.inv(p.shared_id)
     if inv is None:
         return ctx.fail("account_missing", account=shared)
-    missing = p.missing_accounts()
-    if missing:
-        return ctx.fail("accounts_missing", missing=", ".join(missing))
+    problem = lib.accounts_problem(ctx, p)
+    if problem is not None:
+        return problem
     repo = next((r for r in inv.ecr.repositories if r.get("repositoryName") == repo_name), None)
     if repo is None:
         return ctx.fail("repo_missing", repo=repo_name, shared=shared)
