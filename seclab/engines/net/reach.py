@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from seclab.errors import EvaluationError, InputError, NotFound
 
@@ -52,6 +52,14 @@ from .model import (
 
 KINDS = ("security_group", "network_acl", "route_table", "internet_gateway", "no_public_address", "vpc_peering",
          "transit_gateway", "vpc_endpoint")
+
+
+_T = TypeVar("_T")
+
+
+def _narrowed(current: _T, narrowed: _T | None) -> _T:
+    """A check that lets only part of the traffic through returns that part; None means "all of it passes"."""
+    return current if narrowed is None else narrowed
 
 
 class UnknownComponent(NotFound):
@@ -848,19 +856,11 @@ class Evaluator:
                    if dst.eni is None else f"{dst.eni.id} has no IPv6 address")
             c.block(dst.label, "no_public_address", f"No IPv6 address: {why}, so nothing reaches it over IPv6.",
                     "delivered")
-        r = self.route_internet_return(c, dst, S)
-        if r is not None:
-            S = r
-        r = self.check_acl(c, dst, False, S, False, describe(S), "dst_in")
-        if r is not None:
-            S = r
-        r = self.check_sg(c, dst, False, S, "the internet" if src.label == "internet" else src.label, frozenset(),
-                          frozenset(), "dst_in")
-        if r is not None:
-            S = r
-        r = self.check_acl(c, dst, True, S, True, describe(S), "dst_out")
-        if r is not None:
-            S = r
+        S = _narrowed(S, self.route_internet_return(c, dst, S))
+        S = _narrowed(S, self.check_acl(c, dst, False, S, False, describe(S), "dst_in"))
+        S = _narrowed(S, self.check_sg(c, dst, False, S, "the internet" if src.label == "internet" else src.label,
+                                       frozenset(), frozenset(), "dst_in"))
+        S = _narrowed(S, self.check_acl(c, dst, True, S, True, describe(S), "dst_out"))
         c.ok(dst.label, dst.kind, dst.detail)
         c.src_addrs, c.dst_addrs = S, D
 
@@ -892,38 +892,22 @@ class Evaluator:
         if src.open_egress:
             c.ok(src.label, "security_group", "the source's own security groups are assumed to let it out")
         else:
-            r = self.check_sg(c, src, True, D, dst_text, dst_groups, frozenset(), "src_out")
-            if r is not None:
-                D = r
+            D = _narrowed(D, self.check_sg(c, src, True, D, dst_text, dst_groups, frozenset(), "src_out"))
         if not same_subnet:
-            r = self.check_acl(c, src, True, D, False, dst_text, "src_out")
-            if r is not None:
-                D = r
+            D = _narrowed(D, self.check_acl(c, src, True, D, False, dst_text, "src_out"))
         if not same_vpc and not connected:
             c.block(dst.vpc.id, "vpc_peering", f"{src.vpc.id} and {dst.vpc.id} are not connected: no active peering "
                                                f"connection or transit gateway joins them.", "delivered")
-        r = self.route_between(c, src, dst, D, "delivered")
-        if r is not None:
-            D = r
+        D = _narrowed(D, self.route_between(c, src, dst, D, "delivered"))
         if not same_subnet:
-            r = self.check_acl(c, dst, False, S, False, src_text, "dst_in")
-            if r is not None:
-                S = r
-        r = self.check_sg(c, dst, False, S, src_text, src_groups, frozenset(), "dst_in", refs_note)
-        if r is not None:
-            S = r
+            S = _narrowed(S, self.check_acl(c, dst, False, S, False, src_text, "dst_in"))
+        S = _narrowed(S, self.check_sg(c, dst, False, S, src_text, src_groups, frozenset(), "dst_in", refs_note))
         if not same_subnet:
-            r = self.check_acl(c, dst, True, S, True, src_text, "dst_out")
-            if r is not None:
-                S = r
+            S = _narrowed(S, self.check_acl(c, dst, True, S, True, src_text, "dst_out"))
         if not same_vpc:
-            r = self.route_between(c, dst, src, S, "returned")
-            if r is not None:
-                S = r
+            S = _narrowed(S, self.route_between(c, dst, src, S, "returned"))
         if not same_subnet:
-            r = self.check_acl(c, src, False, D, True, dst_text, "src_in")
-            if r is not None:
-                D = r
+            D = _narrowed(D, self.check_acl(c, src, False, D, True, dst_text, "src_in"))
         c.ok(dst.label, dst.kind, dst.detail)
         c.src_addrs, c.dst_addrs = S, D
 
@@ -948,12 +932,8 @@ class Evaluator:
         if src.open_egress:
             c.ok(src.label, "security_group", "the source's own security groups are assumed to let it out")
         else:
-            r = self.check_sg(c, src, True, D, service, frozenset(), pls, "src_out")
-            if r is not None:
-                D = r
-        r = self.check_acl(c, src, True, D, False, service, "src_out")
-        if r is not None:
-            D = r
+            D = _narrowed(D, self.check_sg(c, src, True, D, service, frozenset(), pls, "src_out"))
+        D = _narrowed(D, self.check_acl(c, src, True, D, False, service, "src_out"))
         rt = self._rt(src.subnet)
         if rt is None:
             c.block(src.subnet.id, "route_table", f"Subnet {src.subnet.id} has no route table in the inventory.",
@@ -969,9 +949,7 @@ class Evaluator:
                                               f"no {dst.prefix_list.id if dst.prefix_list else 'prefix-list'} route "
                                               f"to it), so traffic to {ep.service} does not use the endpoint.",
                         "delivered")
-        r = self.check_acl(c, src, False, D, True, service, "src_in")
-        if r is not None:
-            D = r
+        D = _narrowed(D, self.check_acl(c, src, False, D, True, service, "src_in"))
         c.src_addrs, c.dst_addrs = src.addrs4, D
 
 
