@@ -1,9 +1,10 @@
-"""What the lab benchmarks share: their own simulator, a solved lab, and the three timings that matter.
+"""What the lab benchmarks share: their own simulator, a solved lab, and the four timings that matter.
 
 Each benchmark starts a simulator with a private state directory on a free port, sets a lab up and solves it for a
 fresh learner, warms the process (model loader, simulator backends), then takes the median of N rounds of
 (a) the inventory fetch alone (the sections the lab's checks read), (b) the checks and engines alone on an already
-collected inventory, (c) the whole grade as `seclab grade` runs it.
+collected inventory, (c) the whole grade as `seclab grade` runs it, in this warm process, and (d) `seclab grade` as a
+new process, cold, as a notebook's check-my-progress cell runs it (`python -I -m seclab.cli grade`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import os
 import socket
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -27,6 +30,7 @@ class LabTiming:
     fetch_s: float
     checks_s: float
     whole_s: float
+    cli_s: float
     build_s: float
     checks: int
     score: int
@@ -51,7 +55,7 @@ def time_solved_lab(lab_id: str, rounds: int) -> LabTiming:
         build = time.perf_counter() - t
         facts = require_facts(lab, learner)
         grade(lab, learner)  # warm the simulator's backends and this process's model loader
-        fetch, checks, whole = [], [], []
+        fetch, checks, whole, cli = [], [], [], []
         for _ in range(rounds):
             t = time.perf_counter()
             org = collect_learner(learner, sections=sections_for(lab))
@@ -62,9 +66,17 @@ def time_solved_lab(lab_id: str, rounds: int) -> LabTiming:
             t = time.perf_counter()
             report = grade(lab, learner)
             whole.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            done = subprocess.run([sys.executable, "-I", "-m", "seclab.cli", "grade", lab_id, "--learner", learner,
+                                   "--format", "json"], capture_output=True, text=True, env=os.environ.copy(),
+                                  check=False)
+            cli.append(time.perf_counter() - t)
+            if done.returncode != 0:
+                raise AssertionError(f"seclab grade {lab_id} exited {done.returncode}: {done.stderr.strip()[-500:]}")
     finally:
         control.stop()
     if report.score != report.max_score:
         raise AssertionError(f"the solved {lab_id} lab graded {report.score}/{report.max_score}, not full marks")
-    return LabTiming(statistics.median(fetch), statistics.median(checks), statistics.median(whole), build,
+    return LabTiming(statistics.median(fetch), statistics.median(checks), statistics.median(whole),
+                     statistics.median(cli), build,
                      len(report.results), report.score, report.max_score)

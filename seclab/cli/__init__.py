@@ -8,6 +8,7 @@ package, so adding a command group touches no list. The CLI holds no logic: ever
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import json
 import pkgutil
@@ -95,4 +96,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run() -> None:
-    sys.exit(main())
+    """The `seclab` process.
+
+    A run is short and allocates a great deal that lives until exit (botocore models and answers, the inventory):
+    with the default thresholds the cyclic collector scans that heap hundreds of times for garbage that is not
+    there, and once more while the interpreter shuts down. Measured on `seclab grade multi-account`: ~0.8 s of
+    ~3.8 s. So the process collects less often and freezes its heap before exiting.
+    """
+    gc.set_threshold(50_000, 20, 100)
+    code = main()
+    gc.freeze()
+    sys.exit(code)

@@ -25,7 +25,7 @@ import yaml
 from seclab.errors import InputError, NotFound
 from seclab.paths import labs_dir, state_dir
 
-from .checks import all_checks
+from .checks import checks_named, safe_yaml
 from .context import LabContext
 
 _LAB_ID = re.compile(r"^[a-z][a-z0-9-]{1,62}$")
@@ -95,7 +95,7 @@ def _manifest_error(path: Path, what: str) -> InputError:
 def load_lab(folder: Path) -> Lab:
     path = folder / "lab.yaml"
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = safe_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise NotFound(f"{folder.name}: no lab.yaml", "List the labs with: seclab labs") from exc
     except yaml.YAMLError as exc:
@@ -108,7 +108,6 @@ def load_lab(folder: Path) -> Lab:
     lab_id = str(data["id"])
     if lab_id != folder.name or not _LAB_ID.match(lab_id):
         raise _manifest_error(path, f"id {lab_id!r} must be kebab-case and equal the folder name")
-    known = all_checks()
     tasks: list[Task] = []
     seen: set[str] = set()
     for t in data["tasks"] or []:
@@ -118,8 +117,10 @@ def load_lab(folder: Path) -> Lab:
         for c in t["checks"]:
             c = {"id": c} if isinstance(c, str) else c
             cid = str(c.get("id"))
-            if cid not in known:
-                raise _manifest_error(path, f"task {t['id']} names unknown check {cid!r}")
+            try:
+                known = checks_named([cid])
+            except NotFound:
+                raise _manifest_error(path, f"task {t['id']} names unknown check {cid!r}") from None
             if cid in seen:
                 raise _manifest_error(path, f"check {cid} appears twice")
             seen.add(cid)

@@ -16,7 +16,7 @@ from seclab import __version__
 from seclab.inventory.collect import collect_learner
 from seclab.inventory.model import OrgInventory
 
-from .checks import CheckSpec, Status, all_checks
+from .checks import CheckSpec, Status, checks_named
 from .context import CheckContext, Finding
 from .labs import Lab, require_facts
 
@@ -142,7 +142,7 @@ def _message(spec: CheckSpec, finding: Finding) -> str:
 
 def grade_inventory(lab: Lab, learner: str, org: OrgInventory, facts: Mapping[str, Any]) -> Report:
     """The pure part of grading: the same inventory and facts always give the same report."""
-    checks = all_checks()
+    checks = checks_named(ref.id for task in lab.tasks for ref in task.checks)
     results: list[CheckResult] = []
     for task in lab.tasks:
         for ref in task.checks:
@@ -164,7 +164,7 @@ def grade_inventory(lab: Lab, learner: str, org: OrgInventory, facts: Mapping[st
 def sections_for(lab: Lab) -> list[str] | None:
     """The inventory sections the lab's checks declare they read (None: read everything). Reading only those keeps
     grading fast; a check that declares nothing gets the whole account."""
-    checks = all_checks()
+    checks = checks_named(ref.id for task in lab.tasks for ref in task.checks)
     wanted: set[str] = set()
     for task in lab.tasks:
         for ref in task.checks:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
@@ -75,27 +75,92 @@ def _share_loader(session: boto3.Session) -> None:
     session._session.register_component("data_loader", _SHARED_LOADER)
 
 
-def _default_factory(account_id: str) -> boto3.Session:
-    from seclab.sim.sessions import admin_session
-
-    return admin_session(account_id)
-
-
-class _Reader:
-    """Clients for one account, created once and shared by the section readers."""
+class _Clients:
+    """botocore clients for one session, one per service, created once: creating a client costs more than most
+    reads (EC2's ~15 ms warm), so a session's clients are kept with it and shared by every thread."""
 
     def __init__(self, session: boto3.Session) -> None:
         _share_loader(session)
         self._session = session
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
-        self.region = session.region_name or "us-east-1"
 
-    def client(self, service: str) -> Any:
+    def get(self, service: str) -> Any:
         with self._lock:
             if service not in self._clients:
                 self._clients[service] = self._session.client(service, config=_CONFIG)
             return self._clients[service]
+
+    @staticmethod
+    def of(session: boto3.Session) -> _Clients:
+        clients = getattr(session, "_seclab_clients", None)
+        if clients is None:
+            clients = _Clients(session)
+            session._seclab_clients = clients  # type: ignore[attr-defined]
+        return clients
+
+
+class _BoundPaginator:
+    def __init__(self, paginator: Any, account: str) -> None:
+        self._paginator = paginator
+        self._account = account
+
+    def paginate(self, **kwargs: Any) -> Iterator[Any]:
+        from seclab.sim.sessions import acting_in
+
+        pages = iter(self._paginator.paginate(**kwargs))
+        while True:
+            with acting_in(self._account):  # each page is a request of its own
+                try:
+                    page = next(pages)
+                except StopIteration:
+                    return
+            yield page
+
+
+class _BoundClient:
+    """A shared admin client whose every request acts in one account (see sessions.shared_admin_session)."""
+
+    def __init__(self, client: Any, account: str) -> None:
+        self._client = client
+        self._account = account
+
+    def get_paginator(self, operation: str) -> _BoundPaginator:
+        return _BoundPaginator(self._client.get_paginator(operation), self._account)
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._client, name)
+        if name not in self._client.meta.method_to_api_mapping:
+            return attr  # meta, exceptions, can_paginate: no request
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            from seclab.sim.sessions import acting_in
+
+            with acting_in(self._account):
+                return attr(*args, **kwargs)
+
+        return call
+
+
+class _Reader:
+    """The clients for one account, shared by the section readers."""
+
+    def __init__(self, account_id: str, session_factory: SessionFactory | None, region: str) -> None:
+        self.account_id = account_id
+        if session_factory is None:
+            from seclab.sim.sessions import shared_admin_session
+
+            session = shared_admin_session(region)
+            self._bound = True
+        else:
+            session = session_factory(account_id)
+            self._bound = False
+        self._clients = _Clients.of(session)
+        self.region = session.region_name or region
+
+    def client(self, service: str) -> Any:
+        client = self._clients.get(service)
+        return _BoundClient(client, self.account_id) if self._bound else client
 
     def pages(self, service: str, operation: str, key: str, **kwargs: Any) -> list[Record]:
         client = self.client(service)
@@ -331,7 +396,6 @@ def _ec2(r: _Reader) -> Ec2:
         "transit_gateways": lambda: r.pages("ec2", "describe_transit_gateways", "TransitGateways"),
         "transit_gateway_attachments": lambda: r.pages("ec2", "describe_transit_gateway_attachments",
                                                        "TransitGatewayAttachments"),
-        "transit_gateway_route_tables": tgw_tables,
         "flow_logs": lambda: r.pages("ec2", "describe_flow_logs", "FlowLogs"),
         "addresses": lambda: ec2.describe_addresses().get("Addresses", []),
         "ebs_encryption_by_default": lambda: ec2.get_ebs_encryption_by_default().get("EbsEncryptionByDefault"),
@@ -347,6 +411,9 @@ def _ec2(r: _Reader) -> Ec2:
     referenced |= {str(rt_route.get("DestinationPrefixListId")) for rt in got["route_tables"]
                    for rt_route in rt.get("Routes", []) if rt_route.get("DestinationPrefixListId")}
     got["managed_prefix_lists"] = prefix_lists(referenced)
+    # a TGW's route tables belong to its owner (RAM shares the gateway, never its tables): only an owner has any
+    owns_tgw = any(t.get("OwnerId") in (None, r.account_id) for t in got["transit_gateways"])
+    got["transit_gateway_route_tables"] = tgw_tables() if owns_tgw else []
     return Ec2(**{name: (tuple(v) if isinstance(v, list) else v) for name, v in got.items()})
 
 
@@ -591,11 +658,11 @@ def collect_account(
     region: str = "us-east-1",
 ) -> AccountInventory:
     """Read one account. `sections` limits what is read (all by default); unread sections stay empty and are not
-    errors. The simulator being unreachable raises SimulatorUnavailable (the caller cannot grade anything)."""
-    factory = session_factory or _default_factory
-    session = factory(account_id)
-    reader = _Reader(session)
-    reader.region = session.region_name or region
+    errors. The simulator being unreachable raises SimulatorUnavailable (the caller cannot grade anything).
+
+    Reads go through the shared admin session (one client per service for every account) unless `session_factory`
+    gives a session of its own for the account (e.g. to read as a learner would)."""
+    reader = _Reader(account_id, session_factory, region)
     wanted = list(sections) if sections is not None else [*SECTIONS, "organizations", "identity_center"]
     results: dict[str, Any] = {}
     errors: dict[str, str] = {}
@@ -641,25 +708,30 @@ def collect_learner(
     sections: Iterable[str] | None = None,
     include_members: bool = True,
 ) -> OrgInventory:
-    """The learner's home account and, if it runs an organization, every member account it created."""
+    """The learner's home account and, if it runs an organization, every member account it created.
+
+    The member accounts the registry already knows are read side by side with the home account; any other account
+    the organization names (none, unless the registry lags) is read once the home account's organization is known.
+    """
     from seclab.sim.registry import get_learner
 
     record = get_learner(learner)
     wanted = list(sections) if sections is not None else None
     if wanted is not None and include_members and "organizations" not in wanted:
         wanted = [*wanted, "organizations"]  # needed to find the member accounts
-    home = collect_account(record.home_account, session_factory, wanted)
-    members: dict[str, AccountInventory] = {}
-    if include_members:
-        ids: list[str] = [a for a in getattr(record, "accounts", []) if a != record.home_account]
-        if home.organizations is not None:
-            ids += [str(a["Id"]) for a in home.organizations.accounts if str(a["Id"]) != record.home_account]
-        # the organization and its Identity Center instance live in the management account
-        member_sections = [s for s in (wanted if wanted is not None else list(SECTIONS))
-                           if s not in ("organizations", "identity_center")]
-        # member accounts are independent: read them side by side (each read holds its own clients)
-        with ThreadPoolExecutor(max_workers=4) as pool:
-            futures = {acct: pool.submit(collect_account, acct, session_factory, member_sections)
-                       for acct in sorted(set(ids))}
-            members = {acct: fut.result() for acct, fut in futures.items()}
+    # the organization and its Identity Center instance live in the management account
+    member_sections = [s for s in (wanted if wanted is not None else list(SECTIONS))
+                       if s not in ("organizations", "identity_center")]
+    known = sorted({a for a in getattr(record, "accounts", []) if a != record.home_account}) if include_members else []
+    # accounts are independent: read them side by side
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        home_future = pool.submit(collect_account, record.home_account, session_factory, wanted)
+        futures = {acct: pool.submit(collect_account, acct, session_factory, member_sections) for acct in known}
+        home = home_future.result()
+        if include_members and home.organizations is not None:
+            for a in home.organizations.accounts:
+                acct = str(a["Id"])
+                if acct != record.home_account and acct not in futures:
+                    futures[acct] = pool.submit(collect_account, acct, session_factory, member_sections)
+        members = {acct: futures[acct].result() for acct in sorted(futures)}
     return OrgInventory(management=home, members=members)

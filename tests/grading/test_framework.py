@@ -63,7 +63,7 @@ def test_load_check_rejects_bad_declarations(tmp_path: Path) -> None:
 
 def _grade(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bodies: dict[str, str]) -> runner.Report:
     specs = {cid: load_check(make_check(tmp_path, cid, body)) for cid, body in bodies.items()}
-    monkeypatch.setattr(runner, "all_checks", lambda: specs)
+    monkeypatch.setattr(runner, "checks_named", lambda ids: specs)
     org = OrgInventory(management=AccountInventory(account_id="111122223333", region="us-east-1"))
     return runner.grade_inventory(lab_with({cid: 10 for cid in bodies}), "alice", org, {"x": 1})
 
@@ -98,7 +98,7 @@ def test_collection_errors_make_dependent_checks_error(tmp_path: Path, monkeypat
     folder = make_check(tmp_path, "reads_s3", "def run(ctx):\n    return ctx.ok()\n",
                         GOOD_YAML.format(id="reads_s3") + "reads: [s3]\n")
     spec = load_check(folder)
-    monkeypatch.setattr(runner, "all_checks", lambda: {"reads_s3": spec})
+    monkeypatch.setattr(runner, "checks_named", lambda ids: {"reads_s3": spec})
     org = OrgInventory(management=AccountInventory(account_id="1", region="us-east-1",
                                                    errors={"s3": "AccessDenied: nope"}))
     report = runner.grade_inventory(lab_with({"reads_s3": 10}), "alice", org, {})
@@ -111,3 +111,38 @@ def test_passing_percentage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
                                             "fail_one": "def run(ctx):\n    return ctx.fail('bad')\n"})
     assert report.passed  # 10/20 meets the 50% pass mark
     assert Finding(Status.PASS, "pass").status is Status.PASS
+
+
+def test_checks_named_loads_only_the_named_checks(tmp_path: Path) -> None:
+    from seclab.errors import NotFound
+    from seclab.grading.checks import checks_named
+
+    make_check(tmp_path, "wanted_one", "def run(ctx):\n    return ctx.ok()\n")
+    broken = make_check(tmp_path, "broken_other", "def run(ctx):\n    return ctx.ok()\n", "id: [unclosed\n")
+    root = tmp_path / "graders"
+    got = checks_named(["wanted_one"], root=root)  # the broken neighbour is never read
+    assert list(got) == ["wanted_one"] and got["wanted_one"].points == 5
+    with pytest.raises(InputError, match="not valid YAML"):
+        checks_named([broken.name], root=root)
+    with pytest.raises(NotFound, match="no check named 'missing_one'"):
+        checks_named(["missing_one"], root=root)
+    with pytest.raises(NotFound):
+        checks_named(["../escape"], root=root)  # not an id: never globbed
+    twin = root / "other" / "wanted_two"
+    twin.mkdir(parents=True)
+    make_check(tmp_path, "wanted_two", "def run(ctx):\n    return ctx.ok()\n")
+    (twin / "check.yaml").write_text(GOOD_YAML.format(id="wanted_two"))
+    (twin / "check.py").write_text("def run(ctx):\n    return ctx.ok()\n")
+    with pytest.raises(InputError, match="duplicate check id wanted_two"):
+        checks_named(["wanted_two"], root=root)
+
+
+def test_safe_yaml_builds_plain_data_only() -> None:
+    import yaml
+
+    from seclab.grading.checks import safe_yaml
+
+    assert safe_yaml("a: [1, two]\n") == {"a": [1, "two"]}
+    for text in ("!!python/object/apply:os.system ['echo pwned']", "!!python/name:os.system", "x: !!python/tuple [1]"):
+        with pytest.raises(yaml.YAMLError):
+            safe_yaml(text)

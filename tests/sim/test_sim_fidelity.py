@@ -102,6 +102,39 @@ def test_pin_moto_backend_creation_draws_from_shared_random():
     assert mock_random.getstate() != before
 
 
+def test_pin_moto_scans_its_package_to_route_every_request(monkeypatch):
+    from moto import backends
+
+    seen: list[str] = []
+    real = backends.os.listdir
+    monkeypatch.setattr(backends.os, "listdir", lambda path: seen.append(path) or real(path))
+    list(backends.list_of_moto_modules())
+    list(backends.list_of_moto_modules())
+    assert len(seen) == 2
+
+
+def test_routing_and_method_tables_are_computed_once(monkeypatch):
+    from moto import backends
+    from moto.core import responses as core_responses
+    from moto.kms.responses import KmsResponse
+
+    from seclab.sim import fidelity
+
+    # the patch rebinds module attributes: have monkeypatch put them (and ORIGINALS) back afterwards
+    monkeypatch.setattr(backends, "list_of_moto_modules", backends.list_of_moto_modules)
+    monkeypatch.setattr(core_responses, "method_names_from_class", core_responses.method_names_from_class)
+    monkeypatch.setattr(fidelity, "ORIGINALS", dict(fidelity.ORIGINALS))
+    modules = sorted(backends.list_of_moto_modules())
+    methods = set(core_responses.method_names_from_class(KmsResponse))
+    fidelity._patch_per_request_scans()
+    seen: list[str] = []
+    monkeypatch.setattr(backends.os, "listdir", lambda path: seen.append(path) or [])
+    assert sorted(backends.list_of_moto_modules()) == modules and "kms" in modules
+    assert core_responses.method_names_from_class(KmsResponse) == methods and "list_keys" in methods
+    assert core_responses.method_names_from_class(KmsResponse) is core_responses.method_names_from_class(KmsResponse)
+    assert seen == []
+
+
 def test_reads_do_not_shift_later_ids(sim, tmp_path, monkeypatch):
     """Same seed, same writes: the ids match whether or not reads (which create backends) happened in between."""
     from seclab.sim import control, registry

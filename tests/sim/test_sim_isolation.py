@@ -181,3 +181,34 @@ def test_service_allow_list(learner, learner_client):
     assert "sagemaker is not part of this lab" in str(err.value)
     registry.set_allowed_services(learner.name, None)
     learner_client(learner, "ec2").describe_vpcs()
+
+
+def test_shared_admin_session_acts_in_the_account_each_thread_names(sim, learner, learner_client):
+    import threading
+
+    other = registry.add_learner(f"t-{uuid.uuid4().hex[:12]}")
+    mine, theirs = f"sh-{uuid.uuid4().hex[:12]}", f"sh-{uuid.uuid4().hex[:12]}"
+    learner_client(learner, "s3").create_bucket(Bucket=mine)
+    learner_client(other, "s3").create_bucket(Bucket=theirs)
+    s3 = sessions.shared_admin_session().client("s3")
+    with pytest.raises(RuntimeError, match="named no account"):
+        s3.list_buckets()  # never a request without an account
+    seen: dict[str, list[list[str]]] = {learner.home_account: [], other.home_account: []}
+
+    def read(account: str) -> None:
+        for _ in range(5):
+            with sessions.acting_in(account):
+                seen[account].append(_names(s3))
+
+    threads = [threading.Thread(target=read, args=(a,)) for a in seen for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(mine in names and theirs not in names for names in seen[learner.home_account])
+    assert all(theirs in names and mine not in names for names in seen[other.home_account])
+    assert len(seen[learner.home_account]) == 10
+    with sessions.acting_in(learner.home_account):
+        with sessions.acting_in(other.home_account):
+            assert theirs in _names(s3)
+        assert mine in _names(s3)  # the outer account again
