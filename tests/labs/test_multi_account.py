@@ -418,6 +418,79 @@ def test_alternative_design_gets_full_marks(world: World, name: str) -> None:
     assert report.score == report.max_score, messages(report)
 
 
+# ------------------------------------------------------------------------------------------- transit gateway
+
+def _as_transit_gateway(w: World, bu_to_bu: bool = False) -> Any:
+    """The solved organization's inventory rewritten as a hub-and-spoke transit gateway design.
+
+    moto cannot build this across accounts (a route to another account's TGW loses its target; RAM-shared
+    attachments fail: moto-feasibility §3), so the lab judges a TGW design by configuration. Here the peering
+    connections become one TGW owned by Shared Services: every BU VPC routes the whole supernet to it, and the TGW's
+    route tables do the isolating (spokes see only the hub; the hub sees every spoke). With `bu_to_bu` the first two
+    BUs also propagate into the spokes table: the classic one-flaw TGW mistake.
+    """
+    from seclab.inventory.model import OrgInventory
+
+    shared = w.accounts.id(SHARED)
+    plan = {shared: w.facts["shared"]["cidr"], **{w.accounts.id(b["account_name"]): b["cidr"] for b in w.bus}}
+    tgw = "tgw-0123456789abcdef0"
+    attachment = {acct: f"tgw-attach-{i:017x}" for i, acct in enumerate(sorted(plan))}
+    accounts = {a.account_id: a for a in (w.org.management, *w.org.members.values())}
+    vpc_of: dict[str, str] = {}
+    for acct, cidr in plan.items():
+        vpc_of[acct] = next(v["VpcId"] for v in accounts[acct].ec2.vpcs if v["CidrBlock"] == cidr)
+    atts = {acct: {"TransitGatewayAttachmentId": attachment[acct], "TransitGatewayId": tgw,
+                   "TransitGatewayOwnerId": shared, "ResourceOwnerId": acct, "ResourceType": "vpc",
+                   "ResourceId": vpc_of[acct], "State": "available"} for acct in plan}
+    spokes = [a for a in plan if a != shared]
+    spoke_props = [shared, *(spokes[:2] if bu_to_bu else [])]
+
+    def table(rid: str, assoc: list[str], props: list[str]) -> dict[str, Any]:
+        return {"TransitGatewayRouteTableId": rid, "TransitGatewayId": tgw, "State": "available",
+                "Associations": [{"TransitGatewayAttachmentId": attachment[a], "State": "associated"} for a in assoc],
+                "Propagations": [{"TransitGatewayAttachmentId": attachment[a], "State": "enabled"} for a in props],
+                "Routes": [{"DestinationCidrBlock": plan[a], "Type": "propagated", "State": "active",
+                            "TransitGatewayAttachments": [{"TransitGatewayAttachmentId": attachment[a]}]}
+                           for a in props]}
+
+    def rewrite(inv: Any) -> Any:
+        acct = inv.account_id
+        if acct not in plan:
+            return inv
+        tables = []
+        for rt in inv.ec2.route_tables:
+            if rt.get("VpcId") != vpc_of[acct]:
+                tables.append(rt)
+                continue
+            routes = [r for r in rt.get("Routes", []) if not r.get("VpcPeeringConnectionId")]
+            dests = [w.facts["supernet"]] if acct != shared else [plan[a] for a in spokes]
+            routes += [{"DestinationCidrBlock": d, "TransitGatewayId": tgw, "State": "active",
+                        "Origin": "CreateRoute"} for d in dests]
+            tables.append(dict(rt, Routes=routes))
+        ec2 = replace(inv.ec2, route_tables=tuple(tables), vpc_peering_connections=(),
+                      transit_gateways=({"TransitGatewayId": tgw, "OwnerId": shared, "State": "available"},),
+                      transit_gateway_attachments=tuple(atts.values()) if acct == shared else (atts[acct],),
+                      transit_gateway_route_tables=(
+                          table("tgw-rtb-0000000000000spokes", spokes, spoke_props),
+                          table("tgw-rtb-000000000000000hub", [shared], spokes)) if acct == shared else ())
+        return replace(inv, ec2=ec2)
+
+    return OrgInventory(management=rewrite(w.org.management),
+                        members={a: rewrite(inv) for a, inv in w.org.members.items()})
+
+
+def test_transit_gateway_design_gets_full_marks_and_a_bu_route_fails_it(world: World) -> None:
+    """The issue's TGW alternative and its one-flaw variant, judged by configuration (moto cannot build it)."""
+    good = grade_inventory(world.lab, world.learner, _as_transit_gateway(world), world.facts)
+    assert good.score == good.max_score, messages(good)
+    segmentation = next(r for r in good.results if r.spec.id == "ma_network_segmentation")
+    assert "transit gateway" in segmentation.message
+    bad = grade_inventory(world.lab, world.learner, _as_transit_gateway(world, bu_to_bu=True), world.facts)
+    assert failing(bad) == {"ma_network_segmentation"}, messages(bad)
+    text = messages(bad)["ma_network_segmentation"]
+    assert "tgw-" in text and world.bu(0)["account_name"] in text and world.bu(1)["account_name"] in text, text
+
+
 # ------------------------------------------------------------------------------------------------ end to end
 
 
