@@ -1,10 +1,11 @@
-"""What the lab benchmarks share: their own simulator, a solved lab, and the four timings that matter.
+"""What the lab benchmarks share: their own simulator, a solved lab, and the timings that matter.
 
 Each benchmark starts a simulator with a private state directory on a free port, sets a lab up and solves it for a
 fresh learner, warms the process (model loader, simulator backends), then takes the median of N rounds of
 (a) the inventory fetch alone (the sections the lab's checks read), (b) the checks and engines alone on an already
-collected inventory, (c) the whole grade as `seclab grade` runs it, in this warm process, and (d) `seclab grade` as a
-new process, cold, as a notebook's check-my-progress cell runs it (`python -I -m seclab.cli grade`).
+collected inventory, (c) the whole grade as `seclab grade` runs it, in this warm process, (d) `seclab grade` as a new
+process (`python -I -m seclab.cli grade`: start-up, imports and clients included), and (e) a notebook's "check my
+progress" (`seclab.notebook.Lab.report()`): the first check of a kernel starts its warm grader, later ones reuse it.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ class LabTiming:
     checks_s: float
     whole_s: float
     cli_s: float
+    first_check_s: float
+    later_check_s: float
     build_s: float
     checks: int
     score: int
@@ -73,10 +76,22 @@ def time_solved_lab(lab_id: str, rounds: int) -> LabTiming:
             cli.append(time.perf_counter() - t)
             if done.returncode != 0:
                 raise AssertionError(f"seclab grade {lab_id} exited {done.returncode}: {done.stderr.strip()[-500:]}")
+        from seclab import notebook
+
+        nb = notebook.Lab(lab_id, learner=learner)
+        t = time.perf_counter()
+        nb.report()
+        first_check = time.perf_counter() - t
+        later = []
+        for _ in range(rounds):
+            t = time.perf_counter()
+            nb.report()
+            later.append(time.perf_counter() - t)
+        notebook._GRADER.stop()
     finally:
         control.stop()
     if report.score != report.max_score:
         raise AssertionError(f"the solved {lab_id} lab graded {report.score}/{report.max_score}, not full marks")
     return LabTiming(statistics.median(fetch), statistics.median(checks), statistics.median(whole),
-                     statistics.median(cli), build,
+                     statistics.median(cli), first_check, statistics.median(later), build,
                      len(report.results), report.score, report.max_score)

@@ -3,15 +3,22 @@
 Why subprocesses: the authoritative grade is computed out of the learner's kernel, by `seclab grade` in its own
 process (isolated mode: nothing in the notebook's folder or environment can be imported into it), from the
 simulator's state. Nothing here trusts kernel variables; patching this module changes only what the learner sees.
+
+"Check my progress" keeps one such process warm per kernel (`seclab grader`, seclab/grading/service.py) so that a
+check after the first does not pay Python's start-up and imports again; when it cannot answer, the check runs
+`seclab grade` once instead. SECLAB_WARM_GRADER=0 always runs `seclab grade`.
 """
 
 from __future__ import annotations
 
+import atexit
 import html
 import json
 import os
+import select
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +31,87 @@ def _learner() -> str:
     return os.environ.get("SECLAB_LEARNER") or "default"
 
 
+def _child_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+
+
 def _seclab(*args: str, timeout: int = 180) -> subprocess.CompletedProcess[str]:
     """Run the seclab CLI in a fresh, isolated interpreter (python -I: no cwd, no PYTHON* variables)."""
     cmd = [sys.executable, "-I", "-m", "seclab.cli", *args]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, stdin=subprocess.DEVNULL)
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=_child_env(),
+                          stdin=subprocess.DEVNULL)
+
+
+class _Grader:
+    """The kernel's warm `seclab grader` process, started on first use and replaced when it dies, stops answering
+    or the environment it was started with (learner, state dir) changes."""
+
+    def __init__(self) -> None:
+        self._proc: subprocess.Popen[str] | None = None
+        self._env: dict[str, str] = {}
+        self._lock = threading.Lock()
+        atexit.register(self.stop)
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None and self._proc.poll() is None else None
+
+    def request(self, request: dict[str, Any], timeout: float = 180) -> dict[str, Any] | None:
+        """The grader's answer, or None when it gave none (the caller then runs `seclab grade` once).
+
+        A grader that was already running and fails (it died since, say) is replaced and asked again once."""
+        with self._lock:
+            env = _child_env()
+            if self._proc is not None and (self._proc.poll() is not None or env != self._env):
+                self._stop_locked()
+            for _attempt in range(2):
+                fresh = self._proc is None
+                try:
+                    if self._proc is None:
+                        self._proc = subprocess.Popen([sys.executable, "-I", "-m", "seclab.cli", "grader"], env=env,
+                                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                                      stderr=subprocess.DEVNULL, text=True)
+                        self._env = env
+                    return self._ask(self._proc, request, timeout)
+                except (OSError, ValueError, TimeoutError):
+                    self._stop_locked()
+                    if fresh:
+                        return None
+            return None
+
+    @staticmethod
+    def _ask(proc: subprocess.Popen[str], request: dict[str, Any], timeout: float) -> dict[str, Any]:
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(json.dumps(request) + "\n")
+        proc.stdin.flush()
+        if not select.select([proc.stdout], [], [], timeout)[0]:
+            raise TimeoutError
+        answer = json.loads(proc.stdout.readline())
+        if not isinstance(answer, dict) or not isinstance(answer.get("exit"), int):
+            raise ValueError("not a grader answer")  # noqa: TRY004 - handled with the other unreadable answers
+        return answer
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stop_locked()
+
+    def _stop_locked(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        try:
+            if proc.stdin is not None:
+                proc.stdin.close()  # end of input ends the grader
+            proc.wait(timeout=2)
+        except (OSError, subprocess.TimeoutExpired):
+            proc.kill()
+            proc.wait()
+        finally:
+            if proc.stdout is not None:
+                proc.stdout.close()
+
+
+_GRADER = _Grader()
 
 
 def _display(obj: Any) -> None:
@@ -90,7 +173,15 @@ class Lab:
 
     def report(self) -> dict[str, Any]:
         """The grader's full JSON report (computed out of this kernel, from the simulator's state)."""
-        data = self._run_json("grade", self.lab_id)
+        answer = None
+        if os.environ.get("SECLAB_WARM_GRADER", "1") != "0":
+            answer = _GRADER.request({"lab": self.lab_id, "learner": self.learner, "format": "json"})
+        if answer is None:
+            data = self._run_json("grade", self.lab_id)
+        elif "report" in answer:
+            data = json.loads(answer["report"])
+        else:
+            raise LabError(str(answer.get("error") or f"seclab grade {self.lab_id} failed ({answer['exit']})"))
         if not isinstance(data, dict) or "checks" not in data:
             raise LabError("the grader returned no report")
         return data

@@ -48,9 +48,15 @@ def _write(text: str, out: str | None) -> None:
 
 
 def _exit_for(report: Any) -> int:
-    if report.errors:
-        return ExitCode.EVALUATION
-    return ExitCode.OK if report.passed else ExitCode.NOT_PASSED
+    from seclab.grading.service import exit_code
+
+    return exit_code(report)
+
+
+def cmd_grader(args: argparse.Namespace) -> int:
+    from seclab.grading.service import serve
+
+    return serve(sys.stdin, sys.stdout)
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
@@ -201,6 +207,10 @@ def register(sub: Any) -> None:
     _format_arg(p)
     p.add_argument("--out", help="write the report to this file instead of stdout")
     p.set_defaults(func=cmd_grade)
+
+    p = sub.add_parser("grader", help="a warm grader: answer JSON grade requests on stdin, one per line "
+                                      "(what notebooks keep running; see seclab/grading/service.py)")
+    p.set_defaults(func=cmd_grader)
 
     p = sub.add_parser("run", help="start the simulator if needed, set a lab up, optionally solve it, and grade it")
     p.add_argument("lab")
