@@ -4,9 +4,9 @@ Why subprocesses: the authoritative grade is computed out of the learner's kerne
 process (isolated mode: nothing in the notebook's folder or environment can be imported into it), from the
 simulator's state. Nothing here trusts kernel variables; patching this module changes only what the learner sees.
 
-"Check my progress" keeps one such process warm per kernel (`seclab grader`, seclab/grading/service.py) so that a
-check after the first does not pay Python's start-up and imports again; when it cannot answer, the check runs
-`seclab grade` once instead. SECLAB_WARM_GRADER=0 always runs `seclab grade`.
+"Check my progress" keeps one such process warm per kernel (`seclab grader`, seclab/grading/service.py), started by
+`Lab(...)` so that it has paid Python's start-up, the imports and the botocore clients before the first check; when
+it cannot answer, the check runs `seclab grade` once instead. SECLAB_WARM_GRADER=0 always runs `seclab grade`.
 """
 
 from __future__ import annotations
@@ -56,6 +56,21 @@ class _Grader:
     def pid(self) -> int | None:
         return self._proc.pid if self._proc is not None and self._proc.poll() is None else None
 
+    def start(self) -> None:
+        """Start the grader now (it warms up while the learner works) unless one is running for this environment."""
+        with self._lock:
+            env = _child_env()
+            if self._proc is not None and (self._proc.poll() is not None or env != self._env):
+                self._stop_locked()
+            if self._proc is None:
+                self._spawn(env)
+
+    def _spawn(self, env: dict[str, str]) -> None:
+        self._proc = subprocess.Popen([sys.executable, "-I", "-m", "seclab.cli", "grader"], env=env,
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                      text=True)
+        self._env = env
+
     def request(self, request: dict[str, Any], timeout: float = 180) -> dict[str, Any] | None:
         """The grader's answer, or None when it gave none (the caller then runs `seclab grade` once).
 
@@ -68,10 +83,8 @@ class _Grader:
                 fresh = self._proc is None
                 try:
                     if self._proc is None:
-                        self._proc = subprocess.Popen([sys.executable, "-I", "-m", "seclab.cli", "grader"], env=env,
-                                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                                      stderr=subprocess.DEVNULL, text=True)
-                        self._env = env
+                        self._spawn(env)
+                    assert self._proc is not None
                     return self._ask(self._proc, request, timeout)
                 except (OSError, ValueError, TimeoutError):
                     self._stop_locked()
@@ -114,6 +127,10 @@ class _Grader:
 _GRADER = _Grader()
 
 
+def _warm_grader_wanted() -> bool:
+    return os.environ.get("SECLAB_WARM_GRADER", "1") != "0"
+
+
 def _display(obj: Any) -> None:
     try:
         from IPython.display import display
@@ -152,6 +169,11 @@ class Lab:
         self.lab_id = lab_id
         self.learner = learner or _learner()
         self.facts: dict[str, Any] = {}
+        if _warm_grader_wanted():
+            try:
+                _GRADER.start()  # warms up while the learner reads; the first check then finds it ready
+            except OSError:
+                pass  # the first check will run `seclab grade` instead
 
     def _run_json(self, *args: str) -> Any:
         proc = _seclab(*args, "--learner", self.learner, "--format", "json")
@@ -174,7 +196,7 @@ class Lab:
     def report(self) -> dict[str, Any]:
         """The grader's full JSON report (computed out of this kernel, from the simulator's state)."""
         answer = None
-        if os.environ.get("SECLAB_WARM_GRADER", "1") != "0":
+        if _warm_grader_wanted():
             answer = _GRADER.request({"lab": self.lab_id, "learner": self.learner, "format": "json"})
         if answer is None:
             data = self._run_json("grade", self.lab_id)

@@ -19,7 +19,7 @@ LAB = "orientation"
 
 def _serve(*lines: str) -> list[dict[str, Any]]:
     out = io.StringIO()
-    assert serve(iter(lines), out) == 0
+    assert serve(iter(lines), out, warm=False) == 0
     return [json.loads(x) for x in out.getvalue().splitlines()]
 
 
@@ -70,22 +70,30 @@ def test_a_grader_that_does_not_answer_falls_back_to_seclab_grade(sim: Any, lear
     setup_lab(get_lab(LAB), learner.name)
     grader = notebook._Grader()
     monkeypatch.setattr(notebook, "_GRADER", grader)
-    monkeypatch.setattr(notebook.json, "loads", _garbage_once(notebook.json.loads))
-    lab = notebook.Lab(LAB, learner=learner.name)
-    data = lab.report()  # the grader's line was unreadable: seclab grade ran instead
-    assert data["lab"] == LAB and grader.pid is None
-
-
-def _garbage_once(real: Any) -> Any:
-    state = {"first": True}
+    real = notebook.json.loads
+    garbled: list[str] = []
 
     def loads(text: Any, *args: Any, **kwargs: Any) -> Any:
-        if state["first"] and isinstance(text, str) and text.startswith('{"exit"'):
-            state["first"] = False
+        if isinstance(text, str) and text.startswith('{"exit"'):
+            garbled.append(text)
             raise ValueError("garbled")
         return real(text, *args, **kwargs)
 
-    return loads
+    monkeypatch.setattr(notebook.json, "loads", loads)
+    lab = notebook.Lab(LAB, learner=learner.name)
+    assert grader.pid is not None  # started with the Lab, warming up before the first check
+    data = lab.report()  # the grader's lines were unreadable (twice: it is replaced once): seclab grade ran instead
+    assert data["lab"] == LAB and grader.pid is None and len(garbled) == 2
+
+
+def test_warm_up_prepares_the_collectors_clients(sim: Any) -> None:
+    from seclab.grading.service import warm_up
+    from seclab.inventory import collect
+    from seclab.sim.sessions import shared_admin_session
+
+    warm_up()
+    made = collect._Clients.of(shared_admin_session())._clients
+    assert {"iam", "ec2", "s3", "kms", "sagemaker", "organizations", "sso-admin"} <= set(made)
 
 
 def test_the_grader_follows_the_environment(sim: Any, learner: Any, monkeypatch: pytest.MonkeyPatch) -> None:
