@@ -18,7 +18,7 @@ def main() -> int:
     ok = t.whole_s < TARGET_S and t.checks_s < CHECKS_TARGET_S
     print(f"## Grading a finished {LAB} lab ({t.checks} checks), median of {ROUNDS} rounds\n")
     print("| inventory fetch (s) | checks alone (s) | whole grade (s) | `seclab grade`, new process (s) | "
-          "check my progress: first, 3 s after `Lab()` / later (s) | target | met |")
+          "check my progress: first, 5 s after set-up / later (s) | target | met |")
     print("|---|---|---|---|---|---|---|")
     print(f"| {t.fetch_s:.3f} | {t.checks_s:.3f} | {t.whole_s:.3f} | {t.cli_s:.2f} | {t.first_check_s:.2f} / {t.later_check_s:.2f} | whole < {TARGET_S:.1f} s, checks < "
           f"{CHECKS_TARGET_S:.1f} s | {'yes' if ok else 'NO'} |")

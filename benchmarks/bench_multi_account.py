@@ -4,7 +4,7 @@ Target (issue 8): grading the whole organization takes under 3 s. Reported: the 
 simulator; the eleven checks with the engines (who-can-reach graph, SCP proofs, reachability) on that inventory; the
 whole grade in a warm process; `seclab grade` as a new process (it also pays Python's start-up, the imports, botocore
 clients and the IAM action database); and a notebook's "check my progress", answered by the kernel's warm grader that
-`Lab(...)` starts. The target is held by the whole grade and by every check; the new-process figure is reported as
+`Lab(...)` starts and `lab.setup()` primes. The target is held by the whole grade and by every check; the new-process figure is reported as
 measured. The measurement is benchmarks/_harness.py's.
 """
 
@@ -23,7 +23,7 @@ def main() -> int:
     print(f"Median of {ROUNDS} rounds; the organization was built (set-up + reference solution) in {t.build_s:.1f} s. "
           f"Score {t.score}/{t.max_score}. Issue 8's target: grading the whole organization < {TARGET_S:.0f} s.\n")
     print("| inventory fetch, 7 accounts (s) | checks + engines (s) | whole grade, warm process (s) | "
-          "`seclab grade`, new process (s) | check my progress: first, 3 s after `Lab()` / later (s) | target | met |")
+          "`seclab grade`, new process (s) | check my progress: first, 5 s after set-up / later (s) | target | met |")
     print("|---|---|---|---|---|---|---|")
     print(f"| {t.fetch_s:.2f} | {t.checks_s:.2f} | {t.whole_s:.2f} | {t.cli_s:.2f} | "
           f"{t.first_check_s:.2f} / {t.later_check_s:.2f} | whole grade and every check < {TARGET_S:.0f} s | "

@@ -4,9 +4,10 @@ Why subprocesses: the authoritative grade is computed out of the learner's kerne
 process (isolated mode: nothing in the notebook's folder or environment can be imported into it), from the
 simulator's state. Nothing here trusts kernel variables; patching this module changes only what the learner sees.
 
-"Check my progress" keeps one such process warm per kernel (`seclab grader`, seclab/grading/service.py), started by
-`Lab(...)` so that it has paid Python's start-up, the imports and the botocore clients before the first check; when
-it cannot answer, the check runs `seclab grade` once instead. SECLAB_WARM_GRADER=0 always runs `seclab grade`.
+"Check my progress" keeps one such process warm per kernel (`seclab grader`, seclab/grading/service.py): `Lab(...)`
+starts it, so it pays Python's start-up, the imports and the botocore clients while the learner reads, and
+`lab.setup()` has it grade once in the background, so the first check finds every cache warm. When it cannot answer,
+the check runs `seclab grade` once instead. SECLAB_WARM_GRADER=0 always runs `seclab grade`.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ class _Grader:
     def __init__(self) -> None:
         self._proc: subprocess.Popen[str] | None = None
         self._env: dict[str, str] = {}
+        self._unread = 0  # answers to prime() requests not read yet
         self._lock = threading.Lock()
         atexit.register(self.stop)
 
@@ -56,36 +58,46 @@ class _Grader:
     def pid(self) -> int | None:
         return self._proc.pid if self._proc is not None and self._proc.poll() is None else None
 
+    def _ensure(self) -> subprocess.Popen[str]:
+        env = _child_env()
+        if self._proc is not None and (self._proc.poll() is not None or env != self._env):
+            self._stop_locked()
+        if self._proc is None:
+            self._proc = subprocess.Popen([sys.executable, "-I", "-m", "seclab.cli", "grader"], env=env,
+                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                          text=True)
+            self._env, self._unread = env, 0
+        return self._proc
+
     def start(self) -> None:
         """Start the grader now (it warms up while the learner works) unless one is running for this environment."""
         with self._lock:
-            env = _child_env()
-            if self._proc is not None and (self._proc.poll() is not None or env != self._env):
-                self._stop_locked()
-            if self._proc is None:
-                self._spawn(env)
+            self._ensure()
 
-    def _spawn(self, env: dict[str, str]) -> None:
-        self._proc = subprocess.Popen([sys.executable, "-I", "-m", "seclab.cli", "grader"], env=env,
-                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                      text=True)
-        self._env = env
+    def prime(self, request: dict[str, Any]) -> None:
+        """Have the grader grade once in the background and throw the answer away: the first real check then finds
+        every cache warm (botocore's per-operation models, the engines', the simulator's). Best effort."""
+        with self._lock:
+            try:
+                self._send(self._ensure(), request)
+                self._unread += 1
+            except OSError:
+                self._stop_locked()
 
     def request(self, request: dict[str, Any], timeout: float = 180) -> dict[str, Any] | None:
         """The grader's answer, or None when it gave none (the caller then runs `seclab grade` once).
 
         A grader that was already running and fails (it died since, say) is replaced and asked again once."""
         with self._lock:
-            env = _child_env()
-            if self._proc is not None and (self._proc.poll() is not None or env != self._env):
-                self._stop_locked()
             for _attempt in range(2):
-                fresh = self._proc is None
+                fresh = self._proc is None or self._proc.poll() is not None or _child_env() != self._env
                 try:
-                    if self._proc is None:
-                        self._spawn(env)
-                    assert self._proc is not None
-                    return self._ask(self._proc, request, timeout)
+                    proc = self._ensure()
+                    while self._unread:  # answers to prime() requests come first
+                        self._read(proc, timeout)
+                        self._unread -= 1
+                    self._send(proc, request)
+                    return self._read(proc, timeout)
                 except (OSError, ValueError, TimeoutError):
                     self._stop_locked()
                     if fresh:
@@ -93,10 +105,14 @@ class _Grader:
             return None
 
     @staticmethod
-    def _ask(proc: subprocess.Popen[str], request: dict[str, Any], timeout: float) -> dict[str, Any]:
-        assert proc.stdin is not None and proc.stdout is not None
+    def _send(proc: subprocess.Popen[str], request: dict[str, Any]) -> None:
+        assert proc.stdin is not None
         proc.stdin.write(json.dumps(request) + "\n")
         proc.stdin.flush()
+
+    @staticmethod
+    def _read(proc: subprocess.Popen[str], timeout: float) -> dict[str, Any]:
+        assert proc.stdout is not None
         if not select.select([proc.stdout], [], [], timeout)[0]:
             raise TimeoutError
         answer = json.loads(proc.stdout.readline())
@@ -109,7 +125,7 @@ class _Grader:
             self._stop_locked()
 
     def _stop_locked(self) -> None:
-        proc, self._proc = self._proc, None
+        proc, self._proc, self._unread = self._proc, None, 0
         if proc is None:
             return
         try:
@@ -186,6 +202,8 @@ class Lab:
     def setup(self, show: bool = True) -> dict[str, Any]:
         """Seed the lab's starting state (safe to run again) and return the scenario facts."""
         self.facts = dict(self._run_json("lab", "setup", self.lab_id))
+        if _warm_grader_wanted():
+            _GRADER.prime({"lab": self.lab_id, "learner": self.learner, "format": "json"})
         if show:
             rows = "".join(f"<tr><td><code>{html.escape(str(k))}</code></td><td><code>{html.escape(str(v))}</code>"
                            f"</td></tr>" for k, v in sorted(self.facts.items()))
