@@ -188,12 +188,12 @@ def _patch_per_request_scans() -> None:
     from moto import backends
     from moto.core import responses as core_responses
 
-    ORIGINALS["backends.list_of_moto_modules"] = backends.list_of_moto_modules
-    ORIGINALS["core.responses.method_names_from_class"] = core_responses.method_names_from_class
-    modules = tuple(backends.list_of_moto_modules())
+    list_modules, list_methods = backends.list_of_moto_modules, core_responses.method_names_from_class
+    ORIGINALS["backends.list_of_moto_modules"] = list_modules
+    ORIGINALS["core.responses.method_names_from_class"] = list_methods
+    modules = tuple(list_modules())
     backends.list_of_moto_modules = lambda: modules  # type: ignore[assignment, return-value]
-    method_names = functools.lru_cache(maxsize=None)(
-        lambda clazz: frozenset(ORIGINALS["core.responses.method_names_from_class"](clazz)))
+    method_names = functools.lru_cache(maxsize=None)(lambda clazz: frozenset(list_methods(clazz)))
     core_responses.method_names_from_class = method_names  # type: ignore[assignment]
 
 
