@@ -24,6 +24,9 @@ def _seclab_env(spawner):  # give each learner their own simulator credentials
     import json
 
     spawner.environment.update(json.loads(out))
+    # Each kernel keeps one warm grader process (~160 MB) so that "check my progress" answers in the grade's own time.
+    # For a large cohort on a small machine, trade that speed for memory: every check then starts `seclab grade`.
+    # spawner.environment["SECLAB_WARM_GRADER"] = "0"
 
 
 c.Spawner.pre_spawn_hook = _seclab_env
