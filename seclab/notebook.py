@@ -36,10 +36,13 @@ def _child_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
 
 
+def _cli(*args: str) -> list[str]:
+    """The seclab CLI in a fresh, isolated interpreter (python -I: no cwd, no PYTHON* variables)."""
+    return [sys.executable, "-I", "-m", "seclab.cli", *args]
+
+
 def _seclab(*args: str, timeout: int = 180) -> subprocess.CompletedProcess[str]:
-    """Run the seclab CLI in a fresh, isolated interpreter (python -I: no cwd, no PYTHON* variables)."""
-    cmd = [sys.executable, "-I", "-m", "seclab.cli", *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=_child_env(),
+    return subprocess.run(_cli(*args), capture_output=True, text=True, timeout=timeout, env=_child_env(),
                           stdin=subprocess.DEVNULL)
 
 
@@ -63,7 +66,7 @@ class _Grader:
         if self._proc is not None and (self._proc.poll() is not None or env != self._env):
             self._stop_locked()
         if self._proc is None:
-            self._proc = subprocess.Popen([sys.executable, "-I", "-m", "seclab.cli", "grader"], env=env,
+            self._proc = subprocess.Popen(_cli("grader"), env=env,
                                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                           text=True)
             self._env, self._unread = env, 0

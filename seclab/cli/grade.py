@@ -47,12 +47,6 @@ def _write(text: str, out: str | None) -> None:
         sys.stdout.write(text)
 
 
-def _exit_for(report: Any) -> int:
-    from seclab.grading.service import exit_code
-
-    return exit_code(report)
-
-
 def cmd_grader(args: argparse.Namespace) -> int:
     from seclab.grading.service import serve
 
@@ -63,6 +57,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
     from seclab.grading.labs import get_lab
     from seclab.grading.report import render
     from seclab.grading.runner import grade
+    from seclab.grading.service import exit_code
     from seclab.sim.registry import get_learner
 
     learner = args.learner or default_learner()
@@ -71,13 +66,14 @@ def cmd_grade(args: argparse.Namespace) -> int:
     progress(f"reading {learner}'s account and grading {lab.id}")
     report = grade(lab, learner)
     _write(render(report, args.format), args.out)
-    return _exit_for(report)
+    return exit_code(report)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from seclab.grading.labs import get_lab, setup_lab, solve_lab
     from seclab.grading.report import render
     from seclab.grading.runner import grade
+    from seclab.grading.service import exit_code
     from seclab.sim import control, registry
 
     learner = args.learner or default_learner()
@@ -96,7 +92,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     progress("grading")
     report = grade(lab, learner)
     _write(render(report, args.format), args.out)
-    return _exit_for(report)
+    return exit_code(report)
 
 
 def cmd_lab_setup(args: argparse.Namespace) -> int:
