@@ -13,8 +13,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -22,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from lab_notebooks import execute_notebook, release
 
 from seclab.grading.labs import get_lab, lab_context, setup_lab, solve_lab
 from seclab.grading.runner import grade
@@ -438,48 +437,24 @@ def test_cli_run_solution_json(sim: Any, learner: Any) -> None:
         assert c["status"] == "PASS" and set(c["remediation"]) >= {"summary", "boto3", "cli"} and c["compliance"]
 
 
-def _execute(path: Path, learner: str, workdir: Path) -> Any:
-    import nbformat
-    from nbclient import NotebookClient
-
-    from seclab.sim.sessions import learner_env
-
-    nb = nbformat.read(path, as_version=4)
-    old = dict(os.environ)
-    os.environ.update({**learner_env(learner), "SECLAB_LEARNER": learner})
-    try:
-        NotebookClient(nb, timeout=600, kernel_name="python3",
-                       resources={"metadata": {"path": str(workdir)}}).execute()
-    finally:
-        os.environ.clear()
-        os.environ.update(old)
-    return nb
-
-
 @pytest.mark.slow
 def test_source_notebook_full_marks_and_release_runs_low(sim: Any, learner: Any, tmp_path: Path) -> None:
-    nb = _execute(NOTEBOOK, learner.name, tmp_path)
+    nb = execute_notebook(NOTEBOOK, learner.name, tmp_path)
     outputs = json.dumps([c.get("outputs", []) for c in nb.cells])
     assert "seclab-check" in outputs and "Traceback" not in outputs
     report = grade(get_lab(LAB), learner.name)
     assert report.score == report.max_score, {r.spec.id: r.message for r in report.results
                                               if r.status.value != "PASS"}
 
-    course = tmp_path / "course"
-    (course / "source" / LAB).mkdir(parents=True)
-    shutil.copy(NOTEBOOK, course / "source" / LAB)
-    nbgrader = Path(sys.executable).parent / "nbgrader"
-    proc = subprocess.run([str(nbgrader), "generate_assignment", LAB, "--force", f"--CourseDirectory.root={course}"],
-                          capture_output=True, text=True, cwd=ROOT, timeout=300)
-    release = course / "release" / LAB / NOTEBOOK.name
-    assert proc.returncode == 0 and release.exists(), proc.stderr[-800:]
-    text = release.read_text()
+    proc, released = release(NOTEBOOK, LAB, tmp_path / "course")
+    assert proc.returncode == 0 and released.exists(), proc.stderr[-800:]
+    text = released.read_text()
     assert "BEGIN SOLUTION" not in text and "YOUR CODE HERE" in text and "put_key_policy" not in text
 
     from seclab.sim import registry
 
     fresh = registry.add_learner(learner.name + "-rel")
-    rel = _execute(release, fresh.name, tmp_path)  # raises CellExecutionError if any cell fails
+    rel = execute_notebook(released, fresh.name, tmp_path)  # raises CellExecutionError if any cell fails
     assert not [o for c in rel.cells if c.cell_type == "code" for o in c.get("outputs", [])
                 if o.get("output_type") == "error"]
     low = grade(get_lab(LAB), fresh.name)

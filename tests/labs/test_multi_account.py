@@ -13,8 +13,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -23,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from lab_notebooks import execute_notebook, release
 
 from seclab.grading.labs import get_lab, lab_context, setup_lab, solve_lab
 from seclab.grading.runner import grade, grade_inventory, sections_for
@@ -507,48 +506,24 @@ def test_world_is_back_to_full_marks_through_the_cli(world: World) -> None:
         (c["id"], c["message"]) for c in data["checks"] if c["status"] != "PASS"]
 
 
-def _execute(path: Path, learner: str, workdir: Path) -> Any:
-    import nbformat
-    from nbclient import NotebookClient
-
-    from seclab.sim.sessions import learner_env
-
-    nb = nbformat.read(path, as_version=4)
-    old = dict(os.environ)
-    os.environ.update({**learner_env(learner), "SECLAB_LEARNER": learner})
-    try:
-        NotebookClient(nb, timeout=900, kernel_name="python3",
-                       resources={"metadata": {"path": str(workdir)}}).execute()
-    finally:
-        os.environ.clear()
-        os.environ.update(old)
-    return nb
-
-
 @pytest.mark.slow
 def test_source_notebook_full_marks_and_release_runs_low(sim: Any, learner: Any, tmp_path: Path) -> None:
-    nb = _execute(NOTEBOOK, learner.name, tmp_path)
+    nb = execute_notebook(NOTEBOOK, learner.name, tmp_path, timeout=900)
     outputs = json.dumps([c.get("outputs", []) for c in nb.cells])
     assert "seclab-check" in outputs and "Traceback" not in outputs
     assert "Isolation matrix" in outputs and "Isolation breaks" in outputs  # the what-if cell showed the chain
     report = grade(get_lab(LAB), learner.name)
     assert report.score == report.max_score, messages(report)
 
-    course = tmp_path / "course"
-    (course / "source" / LAB).mkdir(parents=True)
-    shutil.copy(NOTEBOOK, course / "source" / LAB)
-    nbgrader = Path(sys.executable).parent / "nbgrader"
-    proc = subprocess.run([str(nbgrader), "generate_assignment", LAB, "--force", f"--CourseDirectory.root={course}"],
-                          capture_output=True, text=True, cwd=ROOT, timeout=300)
-    release = course / "release" / LAB / NOTEBOOK.name
-    assert proc.returncode == 0 and release.exists(), proc.stderr[-800:]
-    text = release.read_text()
+    proc, released = release(NOTEBOOK, LAB, tmp_path / "course")
+    assert proc.returncode == 0 and released.exists(), proc.stderr[-800:]
+    text = released.read_text()
     assert "BEGIN SOLUTION" not in text and "YOUR CODE HERE" in text and "AccountName=name" not in text
 
     from seclab.sim import registry
 
     fresh = registry.add_learner(learner.name + "-rel")
-    rel = _execute(release, fresh.name, tmp_path)
+    rel = execute_notebook(released, fresh.name, tmp_path, timeout=900)
     assert "Traceback" not in json.dumps([c.get("outputs", []) for c in rel.cells if c.cell_type == "code"])
     low = grade(get_lab(LAB), fresh.name)
     assert low.score == 0 and not low.passed and not low.errors

@@ -4,8 +4,6 @@ each check has a one-flaw variant that fails it alone, alternative correct answe
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -13,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from lab_notebooks import execute_notebook, release
 
 from seclab.grading.labs import get_lab, lab_context, setup_lab, solve_lab
 from seclab.grading.runner import grade
@@ -178,47 +177,21 @@ def test_cli_grade_formats(sim: Any, learner: Any, fmt: str, tmp_path: Path) -> 
 
 @pytest.mark.slow
 def test_source_notebook_executes_to_full_marks_and_release_runs(sim: Any, learner: Any, tmp_path: Path) -> None:
-    import nbformat
-    from nbclient import NotebookClient
-
-    from seclab.sim.sessions import learner_env
-
-    env = {**os.environ, **learner_env(learner.name), "SECLAB_LEARNER": learner.name}
-    nb = nbformat.read(ROOT / "labs" / LAB / "orientation.ipynb", as_version=4)
-    old = dict(os.environ)
-    os.environ.update(env)
-    try:
-        NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
-    finally:
-        os.environ.clear()
-        os.environ.update(old)
+    nb = execute_notebook(ROOT / "labs" / LAB / "orientation.ipynb", learner.name, tmp_path, timeout=300)
     outputs = json.dumps([c.get("outputs", []) for c in nb.cells])
     assert "seclab-check" in outputs and "Traceback" not in outputs
     report = grade(get_lab(LAB), learner.name)
     assert report.score == report.max_score, failing(report)
 
     # nbgrader release: solutions stripped, runs untouched without errors, scores low (fresh learner)
-    course = tmp_path / "course"
-    (course / "source" / LAB).mkdir(parents=True)
-    shutil.copy(ROOT / "labs" / LAB / "orientation.ipynb", course / "source" / LAB)
-    nbgrader = Path(sys.executable).parent / "nbgrader"
-    proc = subprocess.run([str(nbgrader), "generate_assignment", LAB, "--force", f"--CourseDirectory.root={course}"],
-                          capture_output=True, text=True, cwd=ROOT, timeout=300)
-    release = course / "release" / LAB / "orientation.ipynb"
-    assert proc.returncode == 0 and release.exists(), proc.stderr[-500:]
-    text = release.read_text()
+    proc, released = release(ROOT / "labs" / LAB / "orientation.ipynb", LAB, tmp_path / "course")
+    assert proc.returncode == 0 and released.exists(), proc.stderr[-500:]
+    text = released.read_text()
     assert "BEGIN SOLUTION" not in text
     assert "kms.create_alias(AliasName=facts" not in text and "YOUR CODE HERE" in text
     from seclab.sim import registry
 
     fresh = registry.add_learner(learner.name + "-rel")
-    env = {**os.environ, **learner_env(fresh.name), "SECLAB_LEARNER": fresh.name}
-    rel = nbformat.read(release, as_version=4)
-    os.environ.update(env)
-    try:
-        NotebookClient(rel, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
-    finally:
-        os.environ.clear()
-        os.environ.update(old)
+    execute_notebook(released, fresh.name, tmp_path, timeout=300)
     low = grade(get_lab(LAB), fresh.name)
     assert low.score < low.max_score and not low.passed

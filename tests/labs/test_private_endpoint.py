@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from lab_notebooks import execute_notebook, release
 
 from seclab.grading.labs import get_lab, lab_context, setup_lab, solve_lab
 from seclab.grading.runner import grade
@@ -786,30 +787,10 @@ def test_diagram_draws_what_was_built(shared: Shared, learner: Any) -> None:
 # ------------------------------------------------------------------------------------------------ notebooks
 
 
-def _execute(path: Path, learner: str, workdir: Path) -> Any:
-    import os
-
-    import nbformat
-    from nbclient import NotebookClient
-
-    from seclab.sim.sessions import learner_env
-
-    nb = nbformat.read(path, as_version=4)
-    old = dict(os.environ)
-    os.environ.update({**learner_env(learner), "SECLAB_LEARNER": learner,
-                       "PATH": str(Path(sys.executable).parent) + os.pathsep + old.get("PATH", "")})
-    try:
-        NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(workdir)}}).execute()
-    finally:
-        os.environ.clear()
-        os.environ.update(old)
-    return nb
-
-
 @FRESH
 @pytest.mark.slow
 def test_source_notebook_executes_to_full_marks(sim: Any, learner: Any, tmp_path: Path) -> None:
-    nb = _execute(ROOT / "labs" / LAB / "private-endpoint.ipynb", learner.name, tmp_path)
+    nb = execute_notebook(ROOT / "labs" / LAB / "private-endpoint.ipynb", learner.name, tmp_path)
     outputs = json.dumps([c.get("outputs", []) for c in nb.cells])
     assert "seclab-check" in outputs and '"output_type": "error"' not in outputs
     assert "ACCEPT" in outputs and "REJECT" in outputs and "```mermaid" in outputs
@@ -820,19 +801,12 @@ def test_source_notebook_executes_to_full_marks(sim: Any, learner: Any, tmp_path
 @FRESH
 @pytest.mark.slow
 def test_nbgrader_release_runs_untouched_and_scores_low(sim: Any, learner: Any, tmp_path: Path) -> None:
-    course = tmp_path / "course"
-    (course / "source" / LAB).mkdir(parents=True)
-    (course / "source" / LAB / "private-endpoint.ipynb").write_bytes(
-        (ROOT / "labs" / LAB / "private-endpoint.ipynb").read_bytes())
-    nbgrader = Path(sys.executable).parent / "nbgrader"
-    proc = subprocess.run([str(nbgrader), "generate_assignment", LAB, "--force", f"--CourseDirectory.root={course}"],
-                          capture_output=True, text=True, cwd=ROOT, timeout=300)
-    release = course / "release" / LAB / "private-endpoint.ipynb"
-    assert proc.returncode == 0 and release.exists(), proc.stderr[-1000:]
-    text = release.read_text()
+    proc, released = release(ROOT / "labs" / LAB / "private-endpoint.ipynb", LAB, tmp_path / "course")
+    assert proc.returncode == 0 and released.exists(), proc.stderr[-1000:]
+    text = released.read_text()
     assert "BEGIN SOLUTION" not in text and "YOUR CODE HERE" in text and "YOUR ANSWER HERE" in text
     assert "create_vpc_endpoint(VpcEndpointType" not in text and "sm.create_endpoint_config(" not in text
-    nb = _execute(release, learner.name, tmp_path)
+    nb = execute_notebook(released, learner.name, tmp_path)
     outputs = json.dumps([c.get("outputs", []) for c in nb.cells])
     assert '"output_type": "error"' not in outputs and "seclab-check" in outputs
     report = grade(get_lab(LAB), learner.name)
